@@ -1,0 +1,26 @@
+# The two commands a newcomer needs: `make run` and `make test`. Both set up on first use.
+FORGE := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
+PY := .venv/bin/python
+
+.PHONY: setup run test test-contracts test-python bench devnet lint
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup ## bring up the devnet, settle a demo batch, print the fills
+	@$(PY) scripts/demo.py
+
+test: setup ## forge tests, then pytest (unit, adapters on anvil, end-to-end)
+	@cd contracts && ../$(FORGE) test
+	@$(PY) -m pytest
+
+bench: setup ## gas table: ours vs GPv2, measured from receipts on anvil
+	@$(PY) scripts/gas_bench.py
+
+devnet: setup ## start the devnet alone and keep it running
+	@$(PY) scripts/devnet.py
+
+lint: setup
+	@$(PY) -m ruff check solver tests scripts
+	@$(PY) -m mypy
+	@.venv/bin/lint-imports

@@ -1,0 +1,1 @@
+"""Chain adapters: the devnet, contract artifacts, the settlement encoder and submitter."""
