@@ -88,4 +88,3 @@ class Batch:
         p_sell, p_buy = self.price(intent.sell_token), self.price(intent.buy_token)
         if not respects_limit(intent.sell_amount, intent.buy_amount, p_sell, p_buy):
             raise InvalidBatch(f"clearing prices violate the limit of {intent.owner}'s intent")
-

@@ -1,13 +1,14 @@
 """Fills decoded from a settlement, and where each fill's volume came from.
 
-A user's fill (selling A for B) received B units that came from three kinds of source: other users
-selling B (coincidence of wants), solver inventory accounts selling B (inventory), and AMM pools whose net
-output is B (routed). Attribution is two-staged proportional allocation:
-1. per directed pair A->B: sources that trade exactly the opposite way (fills B->A, pools taking A and
-   giving B) are shared pro rata among the A->B fills, up to their demand;
-2. what is left (multi-hop routes, rings) is shared pro rata over the remaining sources of B.
-Parts are integers that add up to each fill's buy amount (largest remainder goes to the largest part);
-anything no source covers was paid from the settlement's buffer and counts as inventory.
+Every participant of a settlement gives one token and wants another: a user's fill gives its sell token
+and wants its buy token; an inventory account's fill likewise; an AMM pool gives its net output and wants
+its net input. A user's fill (A -> B) received B units from three kinds of source: other users (coincidence
+of wants), solver inventory accounts (inventory), and pools (routed). Attribution is proportional
+allocation in two stages, exact in rationals:
+1. per directed pair A -> B, the participants giving B for A serve those wanting B for A, pro rata;
+2. per token B, what is still wanted is served pro rata by what is still given (multi-hop routes, rings).
+Parts are rounded to integers that add up to each fill's buy amount; what no participant covered was paid
+from the settlement's buffer and counts as inventory.
 """
 
 from __future__ import annotations
@@ -64,7 +65,14 @@ class Attribution:
         return self.cow + self.inventory
 
 
-SourceKey = tuple[Source, str]  # (kind, owner or pool address)
+SourceKey = tuple[Source, str]  # (kind, intent id hex or pool address)
+
+
+@dataclass(slots=True, eq=False)  # identity semantics: two participants may hold equal amounts
+class _Participant:
+    key: SourceKey
+    gives: dict[str, Fraction]  # token -> units still to hand out
+    wants: dict[str, Fraction]  # token -> units still to receive
 
 
 def attribute(
@@ -72,97 +80,71 @@ def attribute(
 ) -> dict[bytes, Attribution]:
     """Attribution of every user (non-inventory) fill of one settlement, keyed by intent id."""
     fills = list(fills)
-    supply = _sources(fills, pool_flows, inventory_accounts)
-    users = [f for f in fills if f.owner not in inventory_accounts]
-    shares: dict[bytes, dict[SourceKey, Fraction]] = {f.intent_id: defaultdict(Fraction) for f in users}
-    left = {f.intent_id: Fraction(f.buy_amount) for f in users}
-    _allocate_pairs(users, supply, shares, left)
-    _allocate_tokens(users, supply, shares, left)
-    return {f.intent_id: _to_attribution(f.buy_amount, shares[f.intent_id]) for f in users}
+    people = _participants(fills, pool_flows, inventory_accounts)
+    shares: dict[SourceKey, dict[SourceKey, Fraction]] = defaultdict(lambda: defaultdict(Fraction))
+    tokens = {t for p in people for t in (*p.gives, *p.wants)}
+    for sell in sorted(tokens):
+        for buy in sorted(tokens - {sell}):
+            wanting = [p for p in people if p.wants.get(buy) and sell in p.gives]
+            giving = [p for p in people if p.gives.get(buy) and sell in p.wants]
+            _serve(buy, wanting, giving, shares)
+    for buy in sorted(tokens):
+        _serve(buy, [p for p in people if p.wants.get(buy)], [p for p in people if p.gives.get(buy)], shares)
+    return {
+        f.intent_id: _to_attribution(f.buy_amount, shares[(Source.COW, f.intent_id.hex())])
+        for f in fills
+        if f.owner not in inventory_accounts
+    }
 
 
-@dataclass(slots=True)
-class _Supply:
-    token: str  # what the source provides
-    paid_for_with: frozenset[str]  # tokens it took in return (pair-level match when it holds A)
-    amount: Fraction
-
-
-def _sources(
+def _participants(
     fills: list[Fill], pool_flows: Iterable[PoolFlow], inventory_accounts: frozenset[str]
-) -> dict[SourceKey, list[_Supply]]:
-    supply: dict[SourceKey, list[_Supply]] = defaultdict(list)
-    for f in fills:
-        kind = Source.INVENTORY if f.owner in inventory_accounts else Source.COW
-        supply[(kind, f.intent_id.hex())].append(
-            _Supply(f.sell_token, frozenset({f.buy_token}), Fraction(f.sell_amount))
+) -> list[_Participant]:
+    people = [
+        _Participant(
+            (Source.INVENTORY if f.owner in inventory_accounts else Source.COW, f.intent_id.hex()),
+            {f.sell_token: Fraction(f.sell_amount)},
+            {f.buy_token: Fraction(f.buy_amount)},
         )
-    by_pool: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for f in fills
+    ]
+    net: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for flow in pool_flows:
-        by_pool[flow.pool][flow.token] += flow.amount
-    for pool, net in by_pool.items():
-        taken = frozenset(t for t, v in net.items() if v > 0)
-        for token, v in net.items():
-            if v < 0:
-                supply[(Source.AMM, pool)].append(_Supply(token, taken, Fraction(-v)))
-    return supply
+        net[flow.pool][flow.token] += flow.amount
+    for pool, deltas in net.items():
+        gives = {t: Fraction(-v) for t, v in deltas.items() if v < 0}
+        wants = {t: Fraction(v) for t, v in deltas.items() if v > 0}
+        people.append(_Participant((Source.AMM, pool), gives, wants))
+    return people
 
 
-def _allocate_pairs(
-    users: list[Fill], supply: dict[SourceKey, list[_Supply]],
-    shares: dict[bytes, dict[SourceKey, Fraction]], left: dict[bytes, Fraction],
+def _serve(
+    token: str,
+    wanting: list[_Participant],
+    giving: list[_Participant],
+    shares: dict[SourceKey, dict[SourceKey, Fraction]],
 ) -> None:
-    pairs: dict[tuple[str, str], list[Fill]] = defaultdict(list)
-    for f in users:
-        pairs[(f.sell_token, f.buy_token)].append(f)
-    for (sell, buy), group in pairs.items():
-        own = {f.intent_id.hex() for f in group}
-        matched = [
-            (key, s) for key, entries in supply.items() for s in entries
-            if s.token == buy and sell in s.paid_for_with and key[1] not in own
-        ]
-        _share(group, matched, shares, left)
-
-
-def _allocate_tokens(
-    users: list[Fill], supply: dict[SourceKey, list[_Supply]],
-    shares: dict[bytes, dict[SourceKey, Fraction]], left: dict[bytes, Fraction],
-) -> None:
-    tokens: dict[str, list[Fill]] = defaultdict(list)
-    for f in users:
-        tokens[f.buy_token].append(f)
-    for buy, group in tokens.items():
-        own = {f.intent_id.hex() for f in group}
-        matched = [
-            (key, s) for key, entries in supply.items() for s in entries if s.token == buy and key[1] not in own
-        ]
-        _share(group, matched, shares, left)
-
-
-def _share(
-    group: list[Fill], matched: list[tuple[SourceKey, _Supply]],
-    shares: dict[bytes, dict[SourceKey, Fraction]], left: dict[bytes, Fraction],
-) -> None:
-    """Give the fills in `group` their pro-rata part of `matched`, up to what each still needs."""
-    demand = sum((left[f.intent_id] for f in group), Fraction(0))
-    available = sum((s.amount for _, s in matched), Fraction(0))
-    if demand == 0 or available == 0:
+    """Serve what `wanting` still want of `token` from what `giving` still give, pro rata on both sides."""
+    giving = [g for g in giving if g not in wanting]
+    demand = sum((w.wants[token] for w in wanting), Fraction(0))
+    supply = sum((g.gives[token] for g in giving), Fraction(0))
+    if demand == 0 or supply == 0:
         return
-    used = min(demand, available)
-    for f in group:
-        need = left[f.intent_id]
-        for key, s in matched:
-            shares[f.intent_id][key] += used * (need / demand) * (s.amount / available)
-        left[f.intent_id] -= used * need / demand
-    for _, s in matched:
-        s.amount -= used * s.amount / available
+    used = min(demand, supply)
+    for w in wanting:
+        got = used * w.wants[token] / demand
+        for g in giving:
+            shares[w.key][g.key] += got * g.gives[token] / supply
+        w.wants[token] -= got
+    for g in giving:
+        g.gives[token] -= used * g.gives[token] / supply
 
 
 def _to_attribution(amount: int, parts: Mapping[SourceKey, Fraction]) -> Attribution:
+    """Round rational parts to integers that sum to the covered amount; the rest was the buffer's."""
     floors = {k: int(v) for k, v in parts.items() if v > 0}
-    covered = sum(floors.values())
-    by_rest = sorted(parts, key=lambda k: parts[k] - int(parts[k]), reverse=True)
-    for key in by_rest[: max(0, round(sum(parts.values(), Fraction(0))) - covered)]:
+    missing = int(sum(parts.values(), Fraction(0))) - sum(floors.values())
+    for key in sorted(parts, key=lambda k: parts[k] - int(parts[k]), reverse=True)[: max(0, missing)]:
         floors[key] = floors.get(key, 0) + 1
     cow = sum(v for (kind, _), v in floors.items() if kind is Source.COW)
     inventory = sum(v for (kind, _), v in floors.items() if kind is Source.INVENTORY)

@@ -19,9 +19,7 @@ INTENT_TYPE = (
     "uint256 buyAmount,uint256 validTo,uint256 nonce,uint8 kind,bool partiallyFillable,bytes32 appData)"
 )
 INTENT_TYPEHASH = keccak(text=INTENT_TYPE)
-DOMAIN_TYPEHASH = keccak(
-    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
+DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 DOMAIN_NAME = "IntentSettlement"
 DOMAIN_VERSION = "1"
 EMPTY_APP_DATA = bytes(32)
@@ -104,11 +102,34 @@ class Intent:
     def struct_hash(self) -> bytes:
         return keccak(
             encode(
-                ["bytes32", "address", "address", "address", "address", "uint256", "uint256", "uint256",
-                 "uint256", "uint8", "bool", "bytes32"],
-                [INTENT_TYPEHASH, self.owner, self.sell_token, self.buy_token, self.receiver,
-                 self.sell_amount, self.buy_amount, self.valid_to, self.nonce, int(self.kind),
-                 self.partially_fillable, self.app_data],
+                [
+                    "bytes32",
+                    "address",
+                    "address",
+                    "address",
+                    "address",
+                    "uint256",
+                    "uint256",
+                    "uint256",
+                    "uint256",
+                    "uint8",
+                    "bool",
+                    "bytes32",
+                ],
+                [
+                    INTENT_TYPEHASH,
+                    self.owner,
+                    self.sell_token,
+                    self.buy_token,
+                    self.receiver,
+                    self.sell_amount,
+                    self.buy_amount,
+                    self.valid_to,
+                    self.nonce,
+                    int(self.kind),
+                    self.partially_fillable,
+                    self.app_data,
+                ],
             )
         )
 
@@ -128,7 +149,7 @@ class Intent:
                 ],
                 "Intent": [
                     {"name": n, "type": t}
-                    for t, n in (p.split(" ") for p in INTENT_TYPE[len("Intent("):-1].split(","))
+                    for t, n in (p.split(" ") for p in INTENT_TYPE[len("Intent(") : -1].split(","))
                 ],
             },
             "primaryType": "Intent",

@@ -58,3 +58,16 @@ def test_parts_always_add_up_to_the_buy_amount_under_rounding() -> None:
 def test_volume_no_source_covers_counts_as_paid_from_the_buffer() -> None:
     a = fill(1, "alice", A, B, 10, 30)
     assert attribute([a], [], frozenset())[a.intent_id].inventory == 30
+
+
+def test_a_token_another_user_sent_into_a_pool_is_not_counted_as_matched() -> None:
+    # user2 sells DAI into a pool for WETH; user4 buys DAI from inventory, which gives one unit short
+    # (rounding): that unit came from the buffer, not from user2's DAI, which the pool took.
+    dai, weth, usdc = "DAI", "WETH", "USDC"
+    user2 = fill(2, "user2", dai, weth, 100, 3)
+    user4 = fill(4, "user4", usdc, dai, 50, 50)
+    inventory = fill(5, INVENTORY, dai, usdc, 49, 50)
+    flows = [PoolFlow(POOL, dai, 100), PoolFlow(POOL, weth, -3)]
+    result = attribute([user2, user4, inventory], flows, frozenset({INVENTORY}))
+    assert (result[user4.intent_id].inventory, result[user4.intent_id].cow) == (50, 0)
+    assert result[user2.intent_id].amm == {POOL: 3}

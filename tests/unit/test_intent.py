@@ -39,7 +39,11 @@ def test_python_signatures_recover_to_the_owner_for_any_fields(
 ) -> None:
     signer = IntentSigner.from_key(KEY)
     intent = an_intent(
-        owner=signer.address, sell_amount=sell, buy_amount=buy, nonce=nonce, kind=kind,
+        owner=signer.address,
+        sell_amount=sell,
+        buy_amount=buy,
+        nonce=nonce,
+        kind=kind,
         partially_fillable=partial,
     )
     signature = signer.sign(intent, DOMAIN)

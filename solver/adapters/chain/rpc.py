@@ -19,6 +19,7 @@ DEFAULT_TIMEOUT_S = 10.0  # seconds per HTTP request
 _RECEIPT_POLL_S = 0.002  # seconds between receipt polls when the node lacks eth_sendTransactionSync
 _RECEIPT_TIMEOUT_S = 30.0  # seconds to wait for a receipt in that fallback
 _METHOD_NOT_FOUND = -32601  # JSON-RPC error code
+_GAS_HEADROOM = 20_000  # gas added to every estimate on top of 25 %
 
 
 class ChainError(Exception):
@@ -52,9 +53,7 @@ class TransactionReverted(ChainError):
 
 def connect(rpc_url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> Web3:
     """A `Web3` on `rpc_url` over HTTP with no middleware and no automatic retries."""
-    provider = HTTPProvider(
-        rpc_url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None
-    )
+    provider = HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None)
     return Web3(provider, middleware=[])
 
 
@@ -73,10 +72,14 @@ def call(w3: Web3, method: str, *params: Any) -> Any:
 def send_transaction(w3: Web3, tx: dict[str, Any], *, what: str = "transaction") -> dict[str, Any]:
     """Send `tx` from an unlocked node account, wait for it to be mined, return the raw receipt.
 
-    Uses `eth_sendTransactionSync` (one round trip; anvil >= 1.4) and falls back to
-    `eth_sendTransaction` plus receipt polling. Raises `TransactionReverted` when the node refuses the
-    transaction at gas estimation or mines it with status 0; `what` names it in the error.
+    Without a `gas` field the limit is the node's estimate plus headroom: an exact estimate can fall
+    short when the block mined differs from the one estimated against (e.g. a Uniswap V3 oracle write
+    that depends on the timestamp). Uses `eth_sendTransactionSync` (one round trip; anvil >= 1.4) and
+    falls back to `eth_sendTransaction` plus receipt polling. Raises `TransactionReverted` when the
+    transaction fails at estimation or is mined with status 0; `what` names it in the error.
     """
+    if "gas" not in tx:
+        tx = {**tx, "gas": hex(estimate_gas(w3, tx, what=what))}
     try:
         try:
             receipt: dict[str, Any] = call(w3, "eth_sendTransactionSync", tx)
@@ -85,12 +88,40 @@ def send_transaction(w3: Web3, tx: dict[str, Any], *, what: str = "transaction")
                 raise
             receipt = _wait_for_receipt(w3, call(w3, "eth_sendTransaction", tx))
     except RpcError as exc:
-        if exc.code == 3 or "revert" in exc.message.lower():
-            raise TransactionReverted(what, exc.message, exc.data) from exc
+        _raise_if_reverted(what, exc)
         raise
     if int(receipt["status"], 16) != 1:
-        raise TransactionReverted(what, f"mined with status 0 in tx {receipt['transactionHash']}")
+        raise _failure_of_mined(w3, tx, receipt, what)
     return receipt
+
+
+def estimate_gas(w3: Web3, tx: dict[str, Any], *, what: str = "transaction") -> int:
+    """The node's gas estimate for `tx` plus 25 % and 20k gas of headroom."""
+    try:
+        estimate = int(call(w3, "eth_estimateGas", tx), 16)
+    except RpcError as exc:
+        _raise_if_reverted(what, exc)
+        raise
+    return estimate * 5 // 4 + _GAS_HEADROOM
+
+
+def _raise_if_reverted(what: str, exc: RpcError) -> None:
+    """Re-raise a node error that reports an EVM revert as `TransactionReverted`."""
+    if exc.code == 3 or "revert" in exc.message.lower():
+        raise TransactionReverted(what, exc.message, exc.data) from exc
+
+
+def _failure_of_mined(w3: Web3, tx: dict[str, Any], receipt: dict[str, Any], what: str) -> TransactionReverted:
+    """Replay a status-0 transaction on its parent block to recover the revert reason (best effort)."""
+    tx_hash, block = receipt["transactionHash"], int(receipt["blockNumber"], 16)
+    detail = f"mined with status 0 in tx {tx_hash}, gas used {int(receipt['gasUsed'], 16)}"
+    try:
+        call(w3, "eth_call", tx, hex(block - 1))
+    except RpcError as exc:
+        return TransactionReverted(what, f"{detail}: {exc.message}", exc.data)
+    except ChainError:
+        pass
+    return TransactionReverted(what, f"{detail} (the replay on block {block - 1} succeeds: out of gas?)")
 
 
 def _wait_for_receipt(w3: Web3, tx_hash: str) -> dict[str, Any]:

@@ -76,8 +76,17 @@ def trade_flags(trade: Trade) -> int:
 def _trade_tuple(batch: Batch, trade: Trade) -> tuple[Any, ...]:
     i = trade.intent
     return (
-        batch.index(i.sell_token), batch.index(i.buy_token), i.owner, i.receiver, i.sell_amount,
-        i.buy_amount, i.valid_to, i.nonce, i.app_data, trade_flags(trade), trade.executed_amount,
+        batch.index(i.sell_token),
+        batch.index(i.buy_token),
+        i.owner,
+        i.receiver,
+        i.sell_amount,
+        i.buy_amount,
+        i.valid_to,
+        i.nonce,
+        i.app_data,
+        trade_flags(trade),
+        trade.executed_amount,
         trade.signature,
     )
 
@@ -92,8 +101,11 @@ def encode_settle(batch: Batch) -> bytes:
         list(batch.tokens),
         list(batch.prices),
         [_trade_tuple(batch, t) for t in batch.trades],
-        [_interactions(batch.pre_interactions), _interactions(batch.interactions),
-         _interactions(batch.post_interactions)],
+        [
+            _interactions(batch.pre_interactions),
+            _interactions(batch.interactions),
+            _interactions(batch.post_interactions),
+        ],
         batch.auction_id,
     ]
     return SETTLE_SELECTOR + encode(SETTLE_ARGS, args)
@@ -122,7 +134,7 @@ class ErrorDecoder:
 def _abi_type(param: Mapping[str, Any]) -> str:
     t = str(param["type"])
     if t.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + t[len("tuple"):]
+        return "(" + ",".join(_abi_type(c) for c in param["components"]) + ")" + t[len("tuple") :]
     return t
 
 
@@ -140,9 +152,7 @@ def _revert_data(exc: Exception) -> bytes:
 class SettlementClient:
     """Simulates and submits settle transactions from an allow-listed solver account."""
 
-    def __init__(
-        self, w3: Web3, settlement: str, pools: Sequence[PoolInfo], errors: ErrorDecoder
-    ) -> None:
+    def __init__(self, w3: Web3, settlement: str, pools: Sequence[PoolInfo], errors: ErrorDecoder) -> None:
         self._w3 = w3
         self.settlement = to_checksum_address(settlement)
         self._pools = {to_checksum_address(p.address): p for p in pools}

@@ -10,8 +10,9 @@ from __future__ import annotations
 from fractions import Fraction
 from math import isqrt
 
-from eth_abi import encode
-from eth_utils import keccak, to_canonical_address, to_checksum_address
+from eth_abi.abi import encode
+from eth_utils.address import to_canonical_address, to_checksum_address
+from eth_utils.crypto import keccak
 
 # keccak256(UniswapV2Pair creation code) as hard-coded in UniswapV2Library.pairFor (the mainnet value).
 V2_PAIR_INIT_CODE_HASH = bytes.fromhex("96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f")
@@ -46,18 +47,16 @@ def v2_pair_address(factory: str, a: str, b: str, init_code_hash: bytes = V2_PAI
     return create2_address(factory, salt, init_code_hash)
 
 
-def v3_pool_address(
-    factory: str, a: str, b: str, fee: int, init_code_hash: bytes = V3_POOL_INIT_CODE_HASH
-) -> str:
+def v3_pool_address(factory: str, a: str, b: str, fee: int, init_code_hash: bytes = V3_POOL_INIT_CODE_HASH) -> str:
     """Where UniswapV3Factory.createPool puts the (a, b, fee) pool (PoolAddress.computeAddress)."""
     token0, token1 = sort_tokens(a, b)
     salt = keccak(encode(["address", "address", "uint24"], [token0, token1, fee]))
     return create2_address(factory, salt, init_code_hash)
 
 
-def raw_price(usd0: Fraction, decimals0: int, usd1: Fraction, decimals1: int) -> Fraction:
-    """token1 base units per token0 base unit, from USD prices of whole tokens."""
-    return usd0 / usd1 * Fraction(10**decimals1, 10**decimals0)
+def raw_price(usd0: Fraction | int, decimals0: int, usd1: Fraction | int, decimals1: int) -> Fraction:
+    """token1 base units per token0 base unit, from USD prices of whole tokens (exact)."""
+    return Fraction(usd0) / Fraction(usd1) * Fraction(10**decimals1, 10**decimals0)
 
 
 def sqrt_price_x96(price: Fraction) -> int:

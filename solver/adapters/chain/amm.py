@@ -1,0 +1,74 @@
+"""Interactions that route a batch's volume through Uniswap pools from inside settle.
+
+V2: the settlement transfers the input to the pair and calls `swap` (no router hop, no approval).
+V3: the settlement approves the official SwapRouter and calls `exactInputSingle`; the router pulls the
+input in the pool's callback. Quotes come from the pool's own state (V2 reserves) or QuoterV2 (V3).
+"""
+
+from __future__ import annotations
+
+from eth_abi import decode, encode
+from eth_utils import keccak
+from web3 import Web3
+
+from solver.domain.batch import Interaction
+from solver.domain.liquidity.constant_product import ConstantProductPool
+
+from .manifest import PoolInfo
+
+
+def _selector(signature: str) -> bytes:
+    return keccak(text=signature)[:4]
+
+
+TRANSFER = _selector("transfer(address,uint256)")
+APPROVE = _selector("approve(address,uint256)")
+V2_SWAP = _selector("swap(uint256,uint256,address,bytes)")
+V2_GET_RESERVES = _selector("getReserves()")
+V3_EXACT_INPUT_SINGLE = _selector("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))")
+V3_QUOTE_EXACT_INPUT_SINGLE = _selector("quoteExactInputSingle((address,address,uint256,uint24,uint160))")
+
+
+def v2_pool(w3: Web3, pool: PoolInfo) -> ConstantProductPool:
+    """The pair's current reserves."""
+    raw = w3.eth.call({"to": pool.address, "data": V2_GET_RESERVES})
+    reserve0, reserve1, _ = decode(["uint112", "uint112", "uint32"], raw)
+    return ConstantProductPool(pool.address, pool.token0, pool.token1, reserve0, reserve1)
+
+
+def v2_swap(pool: ConstantProductPool, token_in: str, amount_in: int, recipient: str) -> list[Interaction]:
+    """Send `amount_in` to the pair, then take the exact output to `recipient`."""
+    out = pool.amount_out(token_in, amount_in)
+    outs = (0, out) if token_in == pool.token0 else (out, 0)
+    return [
+        Interaction(token_in, TRANSFER + encode(["address", "uint256"], [pool.address, amount_in])),
+        Interaction(
+            pool.address, V2_SWAP + encode(["uint256", "uint256", "address", "bytes"], [*outs, recipient, b""])
+        ),
+    ]
+
+
+def v3_quote(w3: Web3, quoter: str, token_in: str, token_out: str, fee: int, amount_in: int) -> tuple[int, int]:
+    """(amount out, initialized ticks crossed) from QuoterV2 at the latest block."""
+    data = V3_QUOTE_EXACT_INPUT_SINGLE + encode(
+        ["(address,address,uint256,uint24,uint160)"], [(token_in, token_out, amount_in, fee, 0)]
+    )
+    amount_out, _, ticks_crossed, _ = decode(
+        ["uint256", "uint160", "uint32", "uint256"], w3.eth.call({"to": quoter, "data": data})
+    )
+    return amount_out, ticks_crossed
+
+
+def v3_swap(
+    router: str, token_in: str, token_out: str, fee: int, amount_in: int, min_out: int, recipient: str, deadline: int
+) -> list[Interaction]:
+    """Approve the router for exactly `amount_in`, then swap exact input through one V3 pool."""
+    params = (token_in, token_out, fee, recipient, deadline, amount_in, min_out, 0)
+    return [
+        Interaction(token_in, APPROVE + encode(["address", "uint256"], [router, amount_in])),
+        Interaction(
+            router,
+            V3_EXACT_INPUT_SINGLE
+            + encode(["(address,address,uint24,address,uint256,uint256,uint256,uint160)"], [params]),
+        ),
+    ]

@@ -1,0 +1,1 @@
+"""Pool math in exact integers, rounding as the pools' contracts round."""

@@ -1,0 +1,34 @@
+"""Session-wide devnet: one anvil on a free port with everything deployed, reverted after each test.
+
+`devnet` starts anvil and deploys once per session (about half a second) and stops the native anvil
+process at the end. `chain` hands the same devnet to one test inside an `evm_snapshot` /
+`evm_revert` pair, so tests that send transactions stay independent. Tests using either fixture are
+marked `chain` automatically (`pytest -m "not chain"` skips them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from solver.adapters.chain.devnet import Devnet, revert, running_devnet, snapshot
+
+
+@pytest.fixture(scope="session")
+def devnet() -> Iterator[Devnet]:
+    with running_devnet() as net:
+        yield net
+
+
+@pytest.fixture
+def chain(devnet: Devnet) -> Iterator[Devnet]:
+    snapshot_id = snapshot(devnet.w3)
+    yield devnet
+    revert(devnet.w3, snapshot_id)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "devnet" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.chain)
