@@ -52,6 +52,13 @@ class Manifest:
     def account(self, name: str) -> Account:
         return self.accounts[name]
 
+    def pool(self, kind: str, a: str, b: str, fee: int | None = None) -> PoolInfo:
+        """The `kind` pool of tokens a and b (any order), at fee tier `fee` if given."""
+        for p in self.pools:
+            if p.kind == kind and {p.token0, p.token1} == {a, b} and fee in (None, p.fee):
+                return p
+        raise KeyError(f"no {kind} pool for {a}/{b} at fee {fee}")
+
     def users(self) -> list[Account]:
         return [a for name, a in sorted(self.accounts.items()) if name.startswith("user")]
 

@@ -20,7 +20,8 @@ from solver.domain.batch import Batch, Interaction, SigningScheme, Trade
 from solver.domain.fills import Fill, PoolFlow
 from solver.domain.intent import IntentKind
 
-from .manifest import PoolInfo
+from .artifacts import forge_artifact
+from .manifest import Manifest, PoolInfo
 
 TRADE_TUPLE = "(uint256,uint256,address,address,uint256,uint256,uint256,uint256,bytes32,uint256,uint256,bytes)"
 INTERACTION_TUPLE = "(address,uint256,bytes)"
@@ -149,8 +150,17 @@ def _revert_data(exc: Exception) -> bytes:
     return b""
 
 
+def contract_errors() -> ErrorDecoder:
+    """Decoder for every custom error the settlement stack can revert with."""
+    return ErrorDecoder([forge_artifact(name).abi for name in ("Settlement", "IntentSpender")])
+
+
 class SettlementClient:
     """Simulates and submits settle transactions from an allow-listed solver account."""
+
+    @classmethod
+    def for_manifest(cls, w3: Web3, manifest: Manifest) -> SettlementClient:
+        return cls(w3, manifest.contracts["settlement"], manifest.pools, contract_errors())
 
     def __init__(self, w3: Web3, settlement: str, pools: Sequence[PoolInfo], errors: ErrorDecoder) -> None:
         self._w3 = w3
@@ -177,7 +187,10 @@ class SettlementClient:
             "to": self.settlement,
             "data": encode_settle(batch),
             "nonce": self._w3.eth.get_transaction_count(solver.address, "pending"),
-            "gas": gas * 12 // 10,  # 20 % headroom over the estimate
+            # Headroom: pools write time-dependent state (V2 price accumulators, V3 oracle slots) only when
+            # the block timestamp moved, so the mined block can cost tens of thousands more than the
+            # estimate. Unused gas is not charged.
+            "gas": gas * 3 // 2 + 100_000,
             "maxPriorityFeePerGas": tip_wei,
             "maxFeePerGas": 2 * base_fee + tip_wei,
         }

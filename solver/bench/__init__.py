@@ -1,0 +1,1 @@
+"""Benchmarks run against a local devnet (gas of the settlement contract versus GPv2)."""
