@@ -10,13 +10,17 @@ V2. Clearing prices are value per base unit in 1e-36 USD, so ratios are exact in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
+from eth_account import Account as EthAccount
 from web3 import Web3
 
 from solver.adapters.chain import amm
 from solver.adapters.chain.manifest import Account, Manifest, TokenInfo
+from solver.adapters.chain.settlement import SettlementClient, SettlementReceipt
 from solver.adapters.chain.signer import IntentSigner
 from solver.domain.batch import Batch, Interaction, Trade
+from solver.domain.fills import Attribution, attribute
 from solver.domain.intent import Eip712Domain, Intent, IntentKind
 
 USD = 10**36  # clearing-price unit: 1e-36 USD
@@ -129,3 +133,76 @@ class DemoBuilder:
             router, s.address, b.address, pool.fee, trade.executed_amount, out, self.settlement, self.valid_to
         )
         return trade, calls, out * prices[b.address] // trade.executed_amount
+
+
+def units(token: TokenInfo, amount: int) -> str:
+    """`amount` base units as a decimal string of whole tokens (exact, for display)."""
+    sign, amount = ("-" if amount < 0 else ""), abs(amount)
+    whole_part, frac = divmod(amount, 10**token.decimals)
+    digits = f"{frac:0{token.decimals}d}".rstrip("0") if token.decimals else ""
+    return f"{sign}{whole_part:,}" + (f".{digits}" if digits else "") + f" {token.symbol}"
+
+
+def describe_settlement(scenario: Scenario, receipt: SettlementReceipt, manifest: Manifest) -> str:
+    """A table of the settlement's fills: who sold and bought what, and where the volume came from."""
+    by_address = {t.address: t for t in manifest.tokens.values()}
+    pool_names = {p.address: f"{p.kind} {by_address[p.token0].symbol}/{by_address[p.token1].symbol}"
+                  f"{'' if p.kind == 'uniswap_v2' else f' {p.fee / 10_000:g}%'}" for p in manifest.pools}  # fmt: skip
+    inventory = frozenset({manifest.account("inventory").address})
+    parts = attribute(receipt.fills, receipt.pool_flows, inventory)
+    lines = [
+        f"auction {receipt.auction_id}: tx {receipt.tx_hash} block {receipt.block_number} "
+        f"gas {receipt.gas_used:,} solver {receipt.solver}"
+    ]
+    for f in receipt.fills:
+        sold, bought = units(by_address[f.sell_token], f.sell_amount), units(by_address[f.buy_token], f.buy_amount)
+        source = _source_text(parts.get(f.intent_id), by_address[f.buy_token], pool_names)
+        lines.append(f"  {scenario.labels[f.intent_id]:<24} sold {sold:>22}  bought {bought:>26}  {source}")
+    return "\n".join(lines)
+
+
+def _source_text(part: Attribution | None, token: TokenInfo, pool_names: dict[str, str]) -> str:
+    if part is None:
+        return "(solver inventory: counterparty)"
+    pieces = [
+        f"CoW {units(token, part.cow)}" if part.cow else "",
+        f"inventory {units(token, part.inventory)}" if part.inventory else "",
+    ]
+    pieces += [f"{pool_names[p]} {units(token, v)}" for p, v in part.amm.items()]
+    return "from " + ", ".join(p for p in pieces if p)
+
+
+def run(w3: Web3, manifest: Manifest) -> list[tuple[Scenario, SettlementReceipt]]:
+    """Settle both demo batches as the devnet's solver; returns each scenario with its decoded receipt."""
+    builder = DemoBuilder(w3, manifest, now=int(w3.eth.get_block("latest")["timestamp"]))
+    client = SettlementClient.for_manifest(w3, manifest)
+    solver = EthAccount.from_key(manifest.account("solver").private_key)
+    first = builder.first_batch()
+    settled = [(first, client.submit(first.batch, solver))]
+    second = builder.second_batch(first.partial)
+    settled.append((second, client.submit(second.batch, solver)))
+    return settled
+
+
+def summarize(settled: list[tuple[Scenario, SettlementReceipt]], manifest: Manifest) -> str:
+    """Volume by source across all settlements, valued in USD at the reference prices."""
+    by_address = {t.address: t for t in manifest.tokens.values()}
+    inventory = frozenset({manifest.account("inventory").address})
+    totals = {"cow": Fraction(0), "inventory": Fraction(0), "amm": Fraction(0)}
+    for _, receipt in settled:
+        for f in receipt.fills:
+            part = attribute(receipt.fills, receipt.pool_flows, inventory).get(f.intent_id)
+            if part is None:
+                continue
+            usd = Fraction(reference_price(by_address[f.buy_token]), USD)
+            totals["cow"] += part.cow * usd
+            totals["inventory"] += part.inventory * usd
+            totals["amm"] += sum(part.amm.values()) * usd
+    filled = sum(totals.values(), Fraction(0))
+    rate = (totals["cow"] + totals["inventory"]) / filled if filled else Fraction(0)
+    gas = sum(r.gas_used for _, r in settled)
+    return (
+        f"user volume ${float(filled):,.0f}: CoW ${float(totals['cow']):,.0f}, inventory "
+        f"${float(totals['inventory']):,.0f}, AMM ${float(totals['amm']):,.0f}; internalization rate "
+        f"{float(rate):.1%}; gas {gas:,} over {len(settled)} settlements"
+    )

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.28;
+
+import {ISettlement} from "../../src/interfaces/ISettlement.sol";
+import {Intent} from "./IntentBuilder.sol";
+
+/// @notice The arguments of one `settle` call, under construction.
+struct Batch {
+    address[] tokens;
+    uint256[] prices;
+    ISettlement.Trade[] trades;
+    ISettlement.Interaction[][3] interactions;
+    uint256 auctionId;
+}
+
+using BatchBuilder for Batch global;
+
+/// @title Fluent builder of settle() arguments.
+/// @notice `BatchBuilder.batch().price(weth, 3000e6).price(usdc, 1e18).add(aliceIntent).add(bobIntent)`.
+/// Register a token's price before adding intents that trade it.
+library BatchBuilder {
+    uint256 internal constant BEFORE = 0; // before the pulls
+    uint256 internal constant BETWEEN = 1; // after the pulls, before the payouts
+    uint256 internal constant AFTER = 2; // after the payouts
+
+    function batch() internal pure returns (Batch memory b) {}
+
+    /// @dev Adds `token` with clearing price `p`, or reprices it if already in the batch.
+    function price(Batch memory b, address token, uint256 p) internal pure returns (Batch memory) {
+        for (uint256 k; k < b.tokens.length; ++k) {
+            if (b.tokens[k] == token) {
+                b.prices[k] = p;
+                return b;
+            }
+        }
+        address[] memory tokens = new address[](b.tokens.length + 1);
+        uint256[] memory prices = new uint256[](b.tokens.length + 1);
+        for (uint256 k; k < b.tokens.length; ++k) {
+            (tokens[k], prices[k]) = (b.tokens[k], b.prices[k]);
+        }
+        (tokens[b.tokens.length], prices[b.tokens.length]) = (token, p);
+        (b.tokens, b.prices) = (tokens, prices);
+        return b;
+    }
+
+    /// @dev Signs `intent` and appends its trade.
+    function add(Batch memory b, Intent memory intent) internal returns (Batch memory) {
+        return addTrade(b, intent.trade(b.tokens));
+    }
+
+    function addTrade(Batch memory b, ISettlement.Trade memory t) internal pure returns (Batch memory) {
+        ISettlement.Trade[] memory trades = new ISettlement.Trade[](b.trades.length + 1);
+        for (uint256 k; k < b.trades.length; ++k) {
+            trades[k] = b.trades[k];
+        }
+        trades[b.trades.length] = t;
+        b.trades = trades;
+        return b;
+    }
+
+    function interact(Batch memory b, uint256 phase, address target, bytes memory callData)
+        internal
+        pure
+        returns (Batch memory)
+    {
+        return interact(b, phase, target, 0, callData);
+    }
+
+    function interact(Batch memory b, uint256 phase, address target, uint256 value, bytes memory callData)
+        internal
+        pure
+        returns (Batch memory)
+    {
+        ISettlement.Interaction[] memory old = b.interactions[phase];
+        ISettlement.Interaction[] memory calls = new ISettlement.Interaction[](old.length + 1);
+        for (uint256 k; k < old.length; ++k) {
+            calls[k] = old[k];
+        }
+        calls[old.length] = ISettlement.Interaction(target, value, callData);
+        b.interactions[phase] = calls;
+        return b;
+    }
+
+    function auction(Batch memory b, uint256 auctionId) internal pure returns (Batch memory) {
+        b.auctionId = auctionId;
+        return b;
+    }
+
+    /// @dev Calls settle with this batch (the caller pranks the solver first).
+    function settleOn(Batch memory b, ISettlement settlement) internal {
+        settlement.settle(b.tokens, b.prices, b.trades, b.interactions, b.auctionId);
+    }
+}
