@@ -39,8 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with running_devnet(port) as net:
             net.manifest.save(MANIFEST_PATH)
-            print(f"devnet: chain {net.manifest.chain_id} at {net.rpc_url}, deployed in {net.deploy_seconds:.2f} s; "
-                  f"settlement {net.manifest.contracts['settlement']}; manifest {MANIFEST_PATH}", flush=True)  # fmt: skip
+            m = net.manifest
+            print(f"devnet: chain {m.chain_id} at {net.rpc_url}, deployed in {net.deploy_seconds:.2f} s; "
+                  f"settlement {m.contracts['settlement']}; manifest {MANIFEST_PATH}", flush=True)  # fmt: skip
             settled = demo.run(net.w3, net.manifest)
             for scenario, receipt in settled:
                 print(demo.describe_settlement(scenario, receipt, net.manifest), flush=True)

@@ -30,12 +30,12 @@ VALIDITY_S = 600  # seconds an intent of the demo stays valid
 
 def reference_price(token: TokenInfo) -> int:
     """Value of one base unit of `token` in 1e-36 USD at the devnet's reference prices."""
-    return REFERENCE_USD[token.symbol] * USD // 10**token.decimals
+    return int(REFERENCE_USD[token.symbol] * USD // 10**token.decimals)
 
 
 def whole(token: TokenInfo, amount: int | float) -> int:
     """Base units of `amount` whole tokens (demo literals only; amounts are integers from here on)."""
-    return round(amount * 10**token.decimals)
+    return int(Fraction(str(amount)) * 10**token.decimals)  # exact for decimal literals
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +63,14 @@ class DemoBuilder:
         return Trade(intent, signer.sign(intent, self.domain), intent.full_amount if executed is None else executed)
 
     def intent(
-        self, who: Account, sell: str, buy: str, sell_amt: float, buy_amt: float, nonce: int, **kw: object
-    ) -> Intent:
+        self, who: Account, sell: str, buy: str, sell_amt: float, buy_amt: float, nonce: int,
+        kind: IntentKind = IntentKind.SELL, partially_fillable: bool = False,
+    ) -> Intent:  # fmt: skip
         s, b = self.t(sell), self.t(buy)
+        sell_units, buy_units = whole(s, sell_amt), whole(b, buy_amt)
         return Intent(
-            who.address, s.address, b.address, whole(s, sell_amt), whole(b, buy_amt), self.valid_to, nonce, **kw
-        )  # type: ignore[arg-type]
+            who.address, s.address, b.address, sell_units, buy_units, self.valid_to, nonce, kind, partially_fillable
+        )
 
     def first_batch(self) -> Scenario:
         m, weth, usdc, dai, wbtc = self.m, self.t("WETH"), self.t("USDC"), self.t("DAI"), self.t("WBTC")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from eth_abi import decode, encode
-from eth_utils import keccak
+from eth_abi.abi import decode, encode
+from eth_utils.crypto import keccak
 from web3 import Web3
 
 from solver.adapters.chain.manifest import Account, Manifest

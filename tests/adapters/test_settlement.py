@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from eth_abi import decode, encode
+from eth_abi.abi import decode, encode
 from eth_account import Account as EthAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from solver.adapters.chain.devnet import Devnet
 from solver.adapters.chain.settlement import TRADE_TUPLE, SettlementClient, SettlementReverted, _trade_tuple
@@ -51,7 +51,6 @@ def test_python_digest_equals_the_contracts_intent_id(chain: Devnet) -> None:
 def test_python_signed_intents_settle_and_decode_into_the_balance_changes(chain: Devnet) -> None:
     m, w3 = chain.manifest, chain.w3
     a, b, batch = cow_pair(chain)
-    weth, usdc = batch.tokens
     before = {(t, u): balance(w3, t, u) for t in batch.tokens for u in (a.intent.owner, b.intent.owner)}
     receipt = client(chain).submit(batch, solver_key(chain))
     assert (receipt.solver, receipt.auction_id) == (m.account("solver").address, 42)

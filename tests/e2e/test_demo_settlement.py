@@ -4,9 +4,9 @@ volume is attributed to CoW, inventory or the right pool."""
 
 from __future__ import annotations
 
-from eth_abi import decode, encode
+from eth_abi.abi import decode, encode
 from eth_account import Account as EthAccount
-from eth_utils import keccak
+from eth_utils.crypto import keccak
 
 from solver.adapters.chain.devnet import Devnet
 from solver.adapters.chain.settlement import SettlementClient, SettlementReceipt, SettlementReverted

@@ -7,8 +7,8 @@ input in the pool's callback. Quotes come from the pool's own state (V2 reserves
 
 from __future__ import annotations
 
-from eth_abi import decode, encode
-from eth_utils import keccak
+from eth_abi.abi import decode, encode
+from eth_utils.crypto import keccak
 from web3 import Web3
 
 from solver.domain.batch import Interaction

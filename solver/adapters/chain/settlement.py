@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from eth_abi import decode, encode
+from eth_abi.abi import decode, encode
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCError
 
@@ -180,7 +181,7 @@ class SettlementClient:
         """Simulate, sign (EIP-1559), send, wait for the receipt and decode it."""
         gas = self.simulate(batch, solver.address)
         base_fee = int(self._w3.eth.get_block("latest")["baseFeePerGas"])
-        tx = {
+        tx: dict[str, Any] = {
             "type": 2,
             "chainId": self._w3.eth.chain_id,
             "from": solver.address,

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_typing import Hash32
 
 from solver.domain.intent import Eip712Domain, Intent
 
@@ -28,5 +29,5 @@ class IntentSigner:
         """65-byte r || s || v (v in {27, 28}, low s) over the intent's EIP-712 digest."""
         if intent.owner != self.address:
             raise ValueError(f"intent owner {intent.owner} is not the signer {self.address}")
-        signed = self.account.unsafe_sign_hash(intent.digest(domain))
+        signed = self.account.unsafe_sign_hash(Hash32(intent.digest(domain)))
         return bytes(signed.signature)
