@@ -69,6 +69,16 @@ contract IntentIdTest is SettlementFixture {
         assertNotEq(idOf(base.copy().withAppData(bytes32(uint256(1)))), id);
     }
 
+    function test_panics_on_an_out_of_range_token_index() public {
+        // Unlike settle (TokenIndexOutOfRange), the view reverts with a plain array-bounds panic.
+        Intent memory i = intent().by(aliceKey).sell(address(weth), 1e18).buy(address(usdc), 2900e6);
+        ISettlement.Trade memory t = i.trade(tokens());
+        t.buyTokenIndex = 3;
+
+        vm.expectRevert(abi.encodeWithSignature("Panic(uint256)", 0x32));
+        settlement.intentId(t, tokens());
+    }
+
     function test_changes_with_the_chain_id() public {
         Intent memory i = intent().by(aliceKey).sell(address(weth), 1e18).buy(address(usdc), 2900e6);
         bytes32 before = idOf(i);
