@@ -9,7 +9,7 @@ V2. Clearing prices are value per base unit in 1e-36 USD, so ratios are exact in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from eth_account import Account as EthAccount
@@ -106,10 +106,10 @@ class DemoBuilder:
         rest = intent.sell_amount - partial.executed_amount
         pool = amm.v2_pool(self.w3, self.m.pool("uniswap_v2", intent.sell_token, intent.buy_token))
         out = pool.amount_out(intent.sell_token, rest)
-        trade = Trade(intent, partial.signature, rest)
+        trade = Trade(intent, partial.signature, rest, sell_to=pool.address)
+        swap = amm.v2_swap_received(pool, intent.sell_token, rest, self.settlement)
         # Prices in the ratio of the pool's exact output: the owner receives `out` to the wei.
-        batch = Batch((intent.sell_token, intent.buy_token), (out, rest), (trade,), auction_id=2,
-                      interactions=tuple(amm.v2_swap(pool, intent.sell_token, rest, self.settlement)))  # fmt: skip
+        batch = Batch((intent.sell_token, intent.buy_token), (out, rest), (trade,), auction_id=2, interactions=(swap,))
         return Scenario(batch, {intent.digest(self.domain): "V2: user5 partial 2/2"}, trade)
 
     def _v2_route(
@@ -118,8 +118,9 @@ class DemoBuilder:
         trade = self.sign(who, self.intent(self.m.account(who), sell, buy, amount, limit, 1))
         s, b = self.t(sell), self.t(buy)
         pool = amm.v2_pool(self.w3, self.m.pool("uniswap_v2", s.address, b.address))
+        trade = replace(trade, sell_to=pool.address)  # the owner's DAI goes straight into the pair
         out = pool.amount_out(s.address, trade.executed_amount)
-        calls = amm.v2_swap(pool, s.address, trade.executed_amount, self.settlement)
+        calls = [amm.v2_swap_received(pool, s.address, trade.executed_amount, self.settlement)]
         # Floor the sell token's price so the owner is owed at most what the pool pays (dust stays in the buffer).
         return trade, calls, out * prices[b.address] // trade.executed_amount
 

@@ -145,7 +145,8 @@ contract Settlement is ISettlement, Ownable {
         (uint256 executedSell, uint256 executedBuy) = _executedAmounts(id, trade, prices[sellIndex], prices[buyIndex], sellToken, buyToken);
         _consume(id, owner, trade);
 
-        spender.pull(sellToken, owner, executedSell);
+        address sellTo = trade.sellTo;
+        spender.pull(sellToken, owner, sellTo == address(0) ? address(this) : sellTo, executedSell);
         address receiver = trade.receiver == address(0) ? owner : trade.receiver;
         emit Fill(owner, id, sellToken, buyToken, executedSell, executedBuy);
         return Payout(buyToken, receiver, executedBuy);
@@ -216,9 +217,6 @@ contract Settlement is ISettlement, Ownable {
                     revert(add(ret, 0x20), mload(ret)) // bubble the callee's revert reason
                 }
             }
-            emit Interacted(target, call.value, data.length >= 4 ? bytes4(data[:4]) : bytes4(0));
         }
     }
-
-    error Reentrancy();
 }

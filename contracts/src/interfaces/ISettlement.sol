@@ -6,8 +6,8 @@ pragma solidity ^0.8.28;
 interface ISettlement {
     /// @notice One signed intent and how much of it a batch executes. The fields from `owner` to
     /// `appData` plus the kind and partial-fill bits of `flags` are exactly what the owner signed
-    /// (see IntentLib for why each one is signed); `executedAmount` and the signing-scheme bit are
-    /// the solver's choice and are checked against the signed fields.
+    /// (see IntentLib for why each one is signed); `executedAmount`, `sellTo` and the signing-scheme
+    /// bit are the solver's choice and are checked against the signed fields.
     struct Trade {
         uint256 sellTokenIndex; // index of the sell token in the batch's `tokens`
         uint256 buyTokenIndex; // index of the buy token in the batch's `tokens`
@@ -20,6 +20,10 @@ interface ISettlement {
         bytes32 appData; // hash of off-chain metadata (quote id, slippage, partner)
         uint256 flags; // bit 0: buy kind; bit 1: partially fillable; bit 2: EIP-1271 signature
         uint256 executedAmount; // sell units for sell intents, buy units for buy intents
+        // Where the sell amount goes: address(0) = this settlement; a pool that swaps what it holds
+        // (Uniswap V2 style) receives it directly, saving a transfer. The owner is paid from the
+        // settlement either way, so this cannot cost the owner anything.
+        address sellTo;
         bytes signature; // 65-byte r,s,v for EOAs; any bytes the owner's EIP-1271 check accepts
     }
 
@@ -31,8 +35,9 @@ interface ISettlement {
     }
 
     /// @notice One intent was (partly) executed. Volume attribution: `owner` is a user, or a solver
-    /// inventory account (see InventoryAccountSet); AMM volume shows as Interacted events and the
-    /// pools' own Swap events in the same transaction.
+    /// inventory account (see InventoryAccountSet); AMM volume shows in the pools' own Swap events in
+    /// the same transaction. (Interactions emit no event of their own: the pools' events say more, and
+    /// an event per interaction would cost about 1.6k gas.)
     /// @param sellAmount sell-token units taken from the owner in this fill
     /// @param buyAmount buy-token units paid to the receiver in this fill
     event Fill(
@@ -46,9 +51,6 @@ interface ISettlement {
 
     /// @notice A batch settled; `auctionId` ties it to the venue's auction record.
     event Settled(address indexed solver, uint256 indexed auctionId);
-
-    /// @notice The settlement called `target` during a batch.
-    event Interacted(address indexed target, uint256 value, bytes4 selector);
 
     /// @notice `owner` invalidated the nonces set in `mask` of bitmap word `wordPosition`.
     event NoncesInvalidated(address indexed owner, uint256 indexed wordPosition, uint256 mask);
@@ -73,9 +75,11 @@ interface ISettlement {
     error OverFill(bytes32 intentId, uint256 alreadyFilled, uint256 executedAmount, uint256 fullAmount);
     error LimitPriceViolated(bytes32 intentId);
     error ForbiddenInteractionTarget(address target);
+    error Reentrancy();
 
     /// @notice Settle a batch: run `interactions[0]`, pull every trade's sell amount through the
-    /// IntentSpender, run `interactions[1]`, pay every trade's buy amount, run `interactions[2]`.
+    /// IntentSpender (to the settlement, or to the trade's `sellTo`), run `interactions[1]`, pay every
+    /// trade's buy amount, run `interactions[2]`.
     /// @dev Only allow-listed solvers; not reentrant. Every trade must carry a valid signature, be
     /// unexpired, not cancelled, not replayed or over-filled, and respect its limit at the uniform
     /// clearing prices; any violation reverts the whole batch.

@@ -36,7 +36,7 @@ contract SettleInteractionsRevertsTest is SettlementFixture {
     }
 
     function pullCall() internal view returns (bytes memory) {
-        return abi.encodeCall(IntentSpender.pull, (address(weth), alice, 1e18));
+        return abi.encodeCall(IntentSpender.pull, (address(weth), alice, solver, 1e18));
     }
 
     function test_reverts_when_a_phase_0_interaction_targets_the_spender() public {
@@ -54,7 +54,7 @@ contract SettleInteractionsRevertsTest is SettlementFixture {
     function test_reverts_when_an_interaction_reenters_settle_directly() public {
         Batch memory b = batch().interact(BatchBuilder.BETWEEN, address(settlement), emptySettleCall());
 
-        settleReverts(b, abi.encodeWithSelector(Settlement.Reentrancy.selector));
+        settleReverts(b, abi.encodeWithSelector(ISettlement.Reentrancy.selector));
     }
 
     function test_reverts_when_an_interaction_target_calls_back_into_settle() public {
@@ -63,7 +63,7 @@ contract SettleInteractionsRevertsTest is SettlementFixture {
         settlement.setSolver(address(reenterer), true); // even an allowed solver cannot reenter
         Batch memory b = batch().interact(BatchBuilder.AFTER, address(reenterer), abi.encodeCall(Reenterer.reenter, ()));
 
-        settleReverts(b, abi.encodeWithSelector(Settlement.Reentrancy.selector));
+        settleReverts(b, abi.encodeWithSelector(ISettlement.Reentrancy.selector));
     }
 
     function test_bubbles_the_custom_error_of_a_failing_interaction() public {

@@ -54,6 +54,23 @@ contract SettleInteractionsTest is SettlementFixture {
         assertEq(gotBalance, expectedBalance, "balance seen");
     }
 
+    function test_sends_the_sell_amount_straight_to_a_pool_named_by_sell_to() public {
+        uint256 aliceUsdc = balance(usdc, alice);
+        Batch memory b = wethUsdcBatch().add(aliceSellsOneWeth().sellingTo(address(amm)));
+        uint256 settlementWeth = balance(weth, address(settlement));
+        b.interact(
+            BatchBuilder.BETWEEN,
+            address(amm),
+            abi.encodeCall(TestAmm.swapReceived, (address(weth), address(usdc), address(settlement)))
+        );
+
+        settle(b);
+
+        assertEq(balance(weth, address(amm)), 1e18); // the pool got Alice's WETH directly
+        assertEq(balance(weth, address(settlement)), settlementWeth); // it never passed through the settlement
+        assertEq(balance(usdc, alice), aliceUsdc + 3000e6); // paid at the clearing price
+    }
+
     function test_swaps_through_an_amm_between_the_pulls_and_the_payouts() public {
         Batch memory b = wethUsdcBatch().add(aliceSellsOneWeth());
         b.interact(BatchBuilder.BETWEEN, address(weth), abi.encodeCall(IERC20.approve, (address(amm), 1e18)));

@@ -11,7 +11,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// @dev A contract the solver deploys to call the spender on the settlement's behalf.
 contract PullProxy {
     function pull(IntentSpender spender, address token, address owner, uint256 amount) external {
-        spender.pull(token, owner, amount);
+        spender.pull(token, owner, msg.sender, amount);
     }
 }
 
@@ -48,7 +48,7 @@ contract AttacksTest is SettlementFixture {
     }
 
     function test_cannot_drain_an_approval_by_targeting_the_spender() public {
-        bytes memory steal = abi.encodeCall(IntentSpender.pull, (address(weth), alice, 1e18));
+        bytes memory steal = abi.encodeCall(IntentSpender.pull, (address(weth), alice, solver, 1e18));
         Batch memory b = batch().interact(BatchBuilder.BEFORE, address(spender), steal);
 
         settleReverts(b, abi.encodeWithSelector(ISettlement.ForbiddenInteractionTarget.selector, address(spender)));
@@ -58,7 +58,7 @@ contract AttacksTest is SettlementFixture {
     function test_cannot_drain_an_approval_by_calling_the_spender_from_its_own_account() public {
         vm.expectRevert(abi.encodeWithSelector(IntentSpender.OnlySettlement.selector, solver));
         vm.prank(solver);
-        spender.pull(address(weth), alice, 1e18);
+        spender.pull(address(weth), alice, solver, 1e18);
         assertAliceUntouched();
     }
 

@@ -23,6 +23,7 @@ struct Intent {
     bytes32 appData;
     bool hasExecuted; // false: execute the signed full amount
     uint256 executed;
+    address sellTo; // solver's choice, not signed: where the spender sends the sell amount (0 = settlement)
     // Signing overrides for negative tests: zero means "the real one".
     uint256 signChainId;
     address signContract;
@@ -117,6 +118,12 @@ library IntentBuilder {
     function executing(Intent memory i, uint256 amount) internal pure returns (Intent memory) {
         i.hasExecuted = true;
         i.executed = amount;
+        return i;
+    }
+
+    /// @dev Have the spender send the sell amount straight to `pool` instead of the settlement.
+    function sellingTo(Intent memory i, address pool) internal pure returns (Intent memory) {
+        i.sellTo = pool;
         return i;
     }
 
@@ -218,6 +225,7 @@ library IntentBuilder {
         t.appData = i.appData;
         t.flags = flags(i);
         t.executedAmount = executedAmount(i);
+        t.sellTo = i.sellTo;
         t.signature = signature(i);
     }
 

@@ -1,6 +1,7 @@
 """Interactions that route a batch's volume through Uniswap pools from inside settle.
 
-V2: the settlement transfers the input to the pair and calls `swap` (no router hop, no approval).
+V2: the trades' sell amounts go straight to the pair (`Trade.sell_to`), or the settlement transfers the
+input there; then the settlement calls `swap` (no router hop, no approval).
 V3: the settlement approves the official SwapRouter and calls `exactInputSingle`; the router pulls the
 input in the pool's callback. Quotes come from the pool's own state (V2 reserves) or QuoterV2 (V3).
 """
@@ -36,15 +37,20 @@ def v2_pool(w3: Web3, pool: PoolInfo) -> ConstantProductPool:
     return ConstantProductPool(pool.address, pool.token0, pool.token1, reserve0, reserve1)
 
 
-def v2_swap(pool: ConstantProductPool, token_in: str, amount_in: int, recipient: str) -> list[Interaction]:
-    """Send `amount_in` to the pair, then take the exact output to `recipient`."""
+def v2_swap_received(pool: ConstantProductPool, token_in: str, amount_in: int, recipient: str) -> Interaction:
+    """Swap `amount_in` that trades already sent to the pair (their `sell_to`) for its exact output."""
     out = pool.amount_out(token_in, amount_in)
     outs = (0, out) if token_in == pool.token0 else (out, 0)
+    return Interaction(
+        pool.address, V2_SWAP + encode(["uint256", "uint256", "address", "bytes"], [*outs, recipient, b""])
+    )
+
+
+def v2_swap(pool: ConstantProductPool, token_in: str, amount_in: int, recipient: str) -> list[Interaction]:
+    """Send `amount_in` from the settlement's balance to the pair, then swap it for its exact output."""
     return [
         Interaction(token_in, TRANSFER + encode(["address", "uint256"], [pool.address, amount_in])),
-        Interaction(
-            pool.address, V2_SWAP + encode(["uint256", "uint256", "address", "bytes"], [*outs, recipient, b""])
-        ),
+        v2_swap_received(pool, token_in, amount_in, recipient),
     ]
 
 

@@ -24,14 +24,13 @@ from solver.domain.intent import IntentKind
 from .artifacts import forge_artifact
 from .manifest import Manifest, PoolInfo
 
-TRADE_TUPLE = "(uint256,uint256,address,address,uint256,uint256,uint256,uint256,bytes32,uint256,uint256,bytes)"
+TRADE_TUPLE = "(uint256,uint256,address,address,uint256,uint256,uint256,uint256,bytes32,uint256,uint256,address,bytes)"
 INTERACTION_TUPLE = "(address,uint256,bytes)"
 SETTLE_ARGS = ["address[]", "uint256[]", f"{TRADE_TUPLE}[]", f"{INTERACTION_TUPLE}[][3]", "uint256"]
 SETTLE_SELECTOR = keccak(text=f"settle({','.join(SETTLE_ARGS)})")[:4]
 
 FILL_TOPIC = keccak(text="Fill(address,bytes32,address,address,uint256,uint256)")
 SETTLED_TOPIC = keccak(text="Settled(address,uint256)")
-INTERACTED_TOPIC = keccak(text="Interacted(address,uint256,bytes4)")
 V2_SWAP_TOPIC = keccak(text="Swap(address,uint256,uint256,uint256,uint256,address)")
 V3_SWAP_TOPIC = keccak(text="Swap(address,address,int256,int256,uint160,uint128,int24)")
 
@@ -49,13 +48,6 @@ class SettlementReverted(Exception):
 
 
 @dataclass(frozen=True, slots=True)
-class InteractionRecord:
-    target: str
-    value: int
-    selector: bytes
-
-
-@dataclass(frozen=True, slots=True)
 class SettlementReceipt:
     tx_hash: str
     block_number: int
@@ -65,7 +57,6 @@ class SettlementReceipt:
     auction_id: int
     fills: tuple[Fill, ...]
     pool_flows: tuple[PoolFlow, ...]
-    interactions: tuple[InteractionRecord, ...]
 
 
 def trade_flags(trade: Trade) -> int:
@@ -89,6 +80,7 @@ def _trade_tuple(batch: Batch, trade: Trade) -> tuple[Any, ...]:
         i.app_data,
         trade_flags(trade),
         trade.executed_amount,
+        trade.sell_to,
         trade.signature,
     )
 
@@ -205,7 +197,6 @@ class SettlementClient:
     def decode_receipt(self, receipt: Mapping[str, Any]) -> SettlementReceipt:
         fills: list[Fill] = []
         flows: list[PoolFlow] = []
-        calls: list[InteractionRecord] = []
         solver, auction_id = "", -1
         for log in receipt["logs"]:
             emitter = to_checksum_address(log["address"])
@@ -217,9 +208,6 @@ class SettlementClient:
                 elif topics[0] == SETTLED_TOPIC:
                     solver = to_checksum_address(topics[1][12:])
                     auction_id = int.from_bytes(topics[2], "big")
-                elif topics[0] == INTERACTED_TOPIC:
-                    value, selector = decode(["uint256", "bytes4"], data)
-                    calls.append(InteractionRecord(to_checksum_address(topics[1][12:]), value, selector))
             elif emitter in self._pools and topics:
                 flows.extend(_decode_pool_swap(self._pools[emitter], topics[0], data))
         return SettlementReceipt(
@@ -231,7 +219,6 @@ class SettlementClient:
             auction_id=auction_id,
             fills=tuple(fills),
             pool_flows=tuple(flows),
-            interactions=tuple(calls),
         )
 
 
