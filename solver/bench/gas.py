@@ -2,7 +2,7 @@
 
 Every figure is a receipt's `gasUsed`: the whole transaction (21k base and calldata included) of a settle
 sent by the allow-listed solver account. Conditions are those of the GPv2 figures in
-/work/shared/ANCHORS.md section 2: plain OpenZeppelin 5 ERC20s (the devnet TestTokens), owners max-approve
+the team anchors file (ANCHORS.md, section 2): plain OpenZeppelin 5 ERC20s (the devnet TestTokens), owners max-approve
 the settlement's spender, receivers already hold the buy token, the settlement holds a non-zero balance of
 every token (the devnet funds it), and every intent comes from a distinct owner. Each scenario is measured
 for two owner states (`OwnerState`). Every settle must succeed and emit exactly the Fill events and AMM
@@ -50,9 +50,9 @@ from solver.domain.batch import Batch, Interaction, Trade
 from solver.domain.intent import Eip712Domain, Intent
 
 # GPv2Settlement under the same conditions. External reference figures copied from
-# /work/shared/ANCHORS.md section 2 (CoW's mainnet bytecode, npm @cowprotocol/contracts 1.8.0, anvil 1.7.1);
+# the team anchors file (ANCHORS.md, section 2) (CoW's mainnet bytecode, npm @cowprotocol/contracts 1.8.0, anvil 1.7.1);
 # this script does not measure them.
-GPV2_SOURCE = "/work/shared/ANCHORS.md section 2"
+GPV2_SOURCE = "the team anchors file (ANCHORS.md, section 2)"
 GPV2_GAS: dict[str, int] = {
     "empty": 43_454,
     "cow2": 170_860,
