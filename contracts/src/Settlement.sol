@@ -115,8 +115,7 @@ contract Settlement is ISettlement, Ownable {
     /// @notice The id (EIP-712 digest) of the intent in `trade`, resolved with `tokens`.
     function intentId(Trade calldata trade, address[] calldata tokens) external view returns (bytes32) {
         return IntentLib.digest(
-            domainSeparatorV4(),
-            IntentLib.structHash(trade, tokens[trade.sellTokenIndex], tokens[trade.buyTokenIndex])
+            domainSeparatorV4(), IntentLib.structHash(trade, tokens[trade.sellTokenIndex], tokens[trade.buyTokenIndex])
         );
     }
 
@@ -142,7 +141,8 @@ contract Settlement is ISettlement, Ownable {
         _checkSignature(id, owner, trade);
         if (block.timestamp > trade.validTo) revert IntentExpired(id, trade.validTo);
 
-        (uint256 executedSell, uint256 executedBuy) = _executedAmounts(id, trade, prices[sellIndex], prices[buyIndex], sellToken, buyToken);
+        (uint256 executedSell, uint256 executedBuy) =
+            _executedAmounts(id, trade, prices[sellIndex], prices[buyIndex], sellToken, buyToken);
         _consume(id, owner, trade);
 
         address sellTo = trade.sellTo;

@@ -34,10 +34,10 @@ library SignatureLib {
     /// @notice Asks the contract wallet `signer` whether `signature` is valid for `hash` (EIP-1271).
     /// A call that reverts, returns short data or another value means invalid.
     function checkEip1271(bytes32 hash, address signer, bytes calldata signature) internal view returns (Result) {
-        (bool ok, bytes memory ret) =
-            signer.staticcall(abi.encodeWithSelector(EIP1271_MAGIC, hash, signature));
-        return ok && ret.length >= 32 && abi.decode(ret, (bytes32)) == bytes32(EIP1271_MAGIC)
-            ? Result.Valid
-            : Result.Invalid;
+        (bool ok, bytes memory ret) = signer.staticcall(abi.encodeWithSelector(EIP1271_MAGIC, hash, signature));
+        return
+            ok && ret.length >= 32 && abi.decode(ret, (bytes32)) == bytes32(EIP1271_MAGIC)
+                ? Result.Valid
+                : Result.Invalid;
     }
 }

@@ -23,10 +23,12 @@ contract RespectsLimitTest is ClearingLibTest {
         lib.respectsLimit(2, 1, type(uint256).max, 1);
     }
 
-    function testFuzz_matches_the_full_width_comparison(uint256 sellAmount, uint256 buyAmount, uint256 pSell, uint256 pBuy)
-        public
-        view
-    {
+    function testFuzz_matches_the_full_width_comparison(
+        uint256 sellAmount,
+        uint256 buyAmount,
+        uint256 pSell,
+        uint256 pBuy
+    ) public view {
         sellAmount = bound(sellAmount, 0, MAX_AMOUNT);
         buyAmount = bound(buyAmount, 0, MAX_AMOUNT);
         pSell = bound(pSell, 0, MAX_PRICE);
@@ -45,7 +47,9 @@ contract RespectsLimitTest is ClearingLibTest {
         pBuy = bound(pBuy, 0, MAX_PRICE);
 
         if (lib.respectsLimit(sellAmount, buyAmount, pSell, pBuy)) {
-            assertTrue(lib.respectsLimit(sellAmount, buyAmount, pSell + 1, pBuy), "a higher sell price still respects it");
+            assertTrue(
+                lib.respectsLimit(sellAmount, buyAmount, pSell + 1, pBuy), "a higher sell price still respects it"
+            );
         }
     }
 }

@@ -45,7 +45,8 @@ contract IntentLibHarness {
             freeAfter := mload(0x40)
         }
         bytes memory afterwards = abi.encodePacked(h);
-        return freeBefore == freeAfter && keccak256(before) == before0 && afterwards.length == 32
-            && bytes32(afterwards) == h;
+        return
+            freeBefore == freeAfter && keccak256(before) == before0 && afterwards.length == 32
+                && bytes32(afterwards) == h;
     }
 }

@@ -13,7 +13,10 @@ contract DigestTest is BaseTest {
     }
 
     function testFuzz_equals_the_eip712_digest(bytes32 domainSeparator, bytes32 structHash) public view {
-        assertEq(lib.digest(domainSeparator, structHash), keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash)));
+        assertEq(
+            lib.digest(domainSeparator, structHash),
+            keccak256(abi.encodePacked("\x19\x01", domainSeparator, structHash))
+        );
     }
 
     function test_matches_a_known_vector() public view {

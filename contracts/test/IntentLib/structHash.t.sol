@@ -37,7 +37,8 @@ contract StructHashTest is BaseTest {
     }
 
     function toTrade(Fields memory f, bytes memory signature) internal pure returns (ISettlement.Trade memory t) {
-        (t.sellTokenIndex, t.buyTokenIndex, t.owner, t.receiver) = (f.sellTokenIndex, f.buyTokenIndex, f.owner, f.receiver);
+        (t.sellTokenIndex, t.buyTokenIndex, t.owner, t.receiver) =
+        (f.sellTokenIndex, f.buyTokenIndex, f.owner, f.receiver);
         (t.sellAmount, t.buyAmount, t.validTo, t.nonce) = (f.sellAmount, f.buyAmount, f.validTo, f.nonce);
         (t.appData, t.flags, t.executedAmount, t.signature) = (f.appData, f.flags, f.executedAmount, signature);
     }

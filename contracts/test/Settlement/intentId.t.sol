@@ -22,8 +22,9 @@ contract IntentIdTest is SettlementFixture {
     }
 
     function test_equals_the_independently_computed_digest_with_every_field_set() public {
-        Intent memory i = intent().by(bobKey).buyKind().partiallyFillable().sell(address(usdc), 31e8).buy(address(weth), 1e18)
-            .to(carol).validUntil(type(uint64).max).withNonce(type(uint256).max).withAppData(keccak256("quote-17"));
+        Intent memory i = intent().by(bobKey).buyKind().partiallyFillable().sell(address(usdc), 31e8)
+            .buy(address(weth), 1e18).to(carol).validUntil(type(uint64).max).withNonce(type(uint256).max)
+            .withAppData(keccak256("quote-17"));
 
         assertEq(idOf(i), i.id());
     }

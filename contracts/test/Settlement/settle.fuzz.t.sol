@@ -31,7 +31,8 @@ contract SettleFuzzTest is SettlementFixture {
     /// @dev A funded owner for `key` and its intent selling WETH for USDC.
     function randomIntent(Params memory p) internal returns (Intent memory i) {
         p.key = bound(p.key, 1, N - 1);
-        i = intent().by(p.key).sell(address(weth), bound(p.sellAmount, 1, MAX)).buy(address(usdc), bound(p.buyAmount, 1, MAX));
+        i = intent().by(p.key).sell(address(weth), bound(p.sellAmount, 1, MAX))
+            .buy(address(usdc), bound(p.buyAmount, 1, MAX));
         i.withNonce(p.nonce).withAppData(p.appData).validUntil(block.timestamp + bound(p.validFor, 0, 365 days));
         if (p.isBuy) i.buyKind();
         if (p.isPartial) i.partiallyFillable();

@@ -26,9 +26,10 @@ contract Paused {
 contract SettleInteractionsRevertsTest is SettlementFixture {
     function emptySettleCall() internal pure returns (bytes memory) {
         ISettlement.Interaction[][3] memory none;
-        return abi.encodeCall(
-            ISettlement.settle, (new address[](0), new uint256[](0), new ISettlement.Trade[](0), none, 0)
-        );
+        return
+            abi.encodeCall(
+                ISettlement.settle, (new address[](0), new uint256[](0), new ISettlement.Trade[](0), none, 0)
+            );
     }
 
     function forbidden() internal view returns (bytes memory) {
@@ -69,9 +70,10 @@ contract SettleInteractionsRevertsTest is SettlementFixture {
     function test_bubbles_the_custom_error_of_a_failing_interaction() public {
         TestAmm amm = new TestAmm();
         amm.setRate(address(weth), address(usdc), 3000e6, 1e18);
-        Batch memory b = batch().interact(
-            BatchBuilder.BETWEEN, address(amm), abi.encodeCall(TestAmm.swap, (address(weth), address(usdc), 1e18))
-        );
+        Batch memory b = batch()
+            .interact(
+                BatchBuilder.BETWEEN, address(amm), abi.encodeCall(TestAmm.swap, (address(weth), address(usdc), 1e18))
+            );
 
         settleReverts(b, abi.encodeWithSelector(TestAmm.InsufficientLiquidity.selector, address(usdc), 0, 3000e6));
     }

@@ -74,7 +74,9 @@ contract SettleInteractionsTest is SettlementFixture {
     function test_swaps_through_an_amm_between_the_pulls_and_the_payouts() public {
         Batch memory b = wethUsdcBatch().add(aliceSellsOneWeth());
         b.interact(BatchBuilder.BETWEEN, address(weth), abi.encodeCall(IERC20.approve, (address(amm), 1e18)));
-        b.interact(BatchBuilder.BETWEEN, address(amm), abi.encodeCall(TestAmm.swap, (address(weth), address(usdc), 1e18)));
+        b.interact(
+            BatchBuilder.BETWEEN, address(amm), abi.encodeCall(TestAmm.swap, (address(weth), address(usdc), 1e18))
+        );
 
         settle(b);
 
@@ -86,10 +88,13 @@ contract SettleInteractionsTest is SettlementFixture {
     function test_an_amm_swap_before_the_pulls_has_nothing_to_sell() public {
         Batch memory b = wethUsdcBatch().add(aliceSellsOneWeth());
         b.interact(BatchBuilder.BEFORE, address(weth), abi.encodeCall(IERC20.approve, (address(amm), 1e18)));
-        b.interact(BatchBuilder.BEFORE, address(amm), abi.encodeCall(TestAmm.swap, (address(weth), address(usdc), 1e18)));
+        b.interact(
+            BatchBuilder.BEFORE, address(amm), abi.encodeCall(TestAmm.swap, (address(weth), address(usdc), 1e18))
+        );
 
         settleReverts(
-            b, abi.encodeWithSignature("ERC20InsufficientBalance(address,uint256,uint256)", address(settlement), 0, 1e18)
+            b,
+            abi.encodeWithSignature("ERC20InsufficientBalance(address,uint256,uint256)", address(settlement), 0, 1e18)
         );
     }
 

@@ -107,7 +107,9 @@ contract SettleRevertsTest is SettlementFixture {
         settle(wethUsdcBatch().add(aliceSells().withNonce(9)).add(bobBuys()));
         Intent memory other = intent().by(aliceKey).sell(address(weth), 2e18).buy(address(usdc), 5000e6).withNonce(9);
 
-        settleReverts(wethUsdcBatch().add(other), abi.encodeWithSelector(ISettlement.NonceAlreadyUsed.selector, alice, 9));
+        settleReverts(
+            wethUsdcBatch().add(other), abi.encodeWithSelector(ISettlement.NonceAlreadyUsed.selector, alice, 9)
+        );
     }
 
     // ---- executed amounts -----------------------------------------------------------------------
@@ -150,12 +152,15 @@ contract SettleRevertsTest is SettlementFixture {
         settle(wethUsdcBatch().add(partialBuy.copy().executing(0.7e18)).add(partialSell.executing(0.7e18)));
 
         Batch memory again = wethUsdcBatch().add(partialBuy.copy().executing(0.4e18));
-        settleReverts(again, abi.encodeWithSelector(ISettlement.OverFill.selector, partialBuy.id(), 0.7e18, 0.4e18, 1e18));
+        settleReverts(
+            again, abi.encodeWithSelector(ISettlement.OverFill.selector, partialBuy.id(), 0.7e18, 0.4e18, 1e18)
+        );
     }
 
     function test_reverts_when_the_same_partial_intent_overfills_within_one_batch() public {
         Intent memory partialSell = aliceSells().partiallyFillable();
-        Batch memory b = wethUsdcBatch().add(partialSell.copy().executing(0.6e18)).add(partialSell.copy().executing(0.6e18));
+        Batch memory b =
+            wethUsdcBatch().add(partialSell.copy().executing(0.6e18)).add(partialSell.copy().executing(0.6e18));
 
         settleReverts(b, abi.encodeWithSelector(ISettlement.OverFill.selector, partialSell.id(), 0.6e18, 0.6e18, 1e18));
     }

@@ -65,7 +65,8 @@ contract SettleTest is SettlementFixture {
         settle(wethUsdcBatch().add(alicePartial.copy().executing(4e18)).add(bobTakes4));
         assertEq(settlement.filledAmount(id), 4e18);
 
-        Intent memory carolTakes6 = intent().by(carolKey).buyKind().sell(address(usdc), 18_000e6).buy(address(weth), 6e18);
+        Intent memory carolTakes6 =
+            intent().by(carolKey).buyKind().sell(address(usdc), 18_000e6).buy(address(weth), 6e18);
         settle(wethUsdcBatch().add(alicePartial.copy().executing(6e18)).add(carolTakes6));
         assertEq(settlement.filledAmount(id), 10e18);
 
@@ -80,7 +81,8 @@ contract SettleTest is SettlementFixture {
         vm.prank(admin);
         settlement.setInventoryAccount(inventory, true);
         // The solver's inventory signs the opposite side at solve time.
-        Intent memory inventoryBuys = intent().by(inventoryKey).buyKind().sell(address(usdc), 3000e6).buy(address(weth), 1e18);
+        Intent memory inventoryBuys =
+            intent().by(inventoryKey).buyKind().sell(address(usdc), 3000e6).buy(address(weth), 1e18);
 
         settle(wethUsdcBatch().add(aliceSellsOneWeth()).add(inventoryBuys));
 

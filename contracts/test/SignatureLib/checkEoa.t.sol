@@ -70,7 +70,10 @@ contract CheckEoaTest is BaseTest {
         address owner = vm.addr(key);
 
         assertEq(result(hash, owner, abi.encodePacked(r, s, v)), VALID);
-        assertEq(result(hash, owner, abi.encodePacked(r, bytes32(N - uint256(s)), v == 27 ? uint8(28) : uint8(27))), MALLEABLE);
+        assertEq(
+            result(hash, owner, abi.encodePacked(r, bytes32(N - uint256(s)), v == 27 ? uint8(28) : uint8(27))),
+            MALLEABLE
+        );
     }
 
     function testFuzz_rejects_every_v_but_27_and_28(uint256 key, bytes32 hash, uint8 badV) public {

@@ -82,7 +82,11 @@ contract SettlementHandler is BaseTest {
         mode = mode % 9;
         (Batch memory b, Leg[] memory legs) = randomBatch(seed, mode);
         bytes4[9] memory expected = [
-            bytes4(0), 0, 0, 0, 0,
+            bytes4(0),
+            0,
+            0,
+            0,
+            0,
             ISettlement.LimitPriceViolated.selector,
             ISettlement.IntentExpired.selector,
             ISettlement.InvalidSignature.selector,

@@ -40,9 +40,7 @@ contract AttacksTest is SettlementFixture {
         // Alice approved the spender, not the settlement that makes the call.
         settleReverts(
             b,
-            abi.encodeWithSignature(
-                "ERC20InsufficientAllowance(address,uint256,uint256)", address(settlement), 0, 1e18
-            )
+            abi.encodeWithSignature("ERC20InsufficientAllowance(address,uint256,uint256)", address(settlement), 0, 1e18)
         );
         assertAliceUntouched();
     }
@@ -93,7 +91,9 @@ contract AttacksTest is SettlementFixture {
         Batch memory b = batch().price(address(weth), 2000e6).price(address(usdc), 1e18).add(i);
         b.trades[0].buyAmount = 1;
 
-        settleReverts(b, abi.encodeWithSelector(ISettlement.InvalidSignature.selector, i.copy().buy(address(usdc), 1).id()));
+        settleReverts(
+            b, abi.encodeWithSelector(ISettlement.InvalidSignature.selector, i.copy().buy(address(usdc), 1).id())
+        );
     }
 
     function test_cannot_swap_the_buy_token_by_reordering_indices() public {
@@ -101,7 +101,9 @@ contract AttacksTest is SettlementFixture {
         Batch memory b = wethUsdcBatch().price(address(dai), 1e6).add(i);
         b.trades[0].buyTokenIndex = 2; // pay Alice in DAI instead of USDC
 
-        settleReverts(b, abi.encodeWithSelector(ISettlement.InvalidSignature.selector, i.copy().buy(address(dai), 2900e6).id()));
+        settleReverts(
+            b, abi.encodeWithSelector(ISettlement.InvalidSignature.selector, i.copy().buy(address(dai), 2900e6).id())
+        );
     }
 
     function test_cannot_spend_a_users_tokens_with_its_own_signature() public {
@@ -109,14 +111,18 @@ contract AttacksTest is SettlementFixture {
         Intent memory forged = intent().by(solverKey).sell(address(weth), 1e18).buy(address(usdc), 1);
         forged.owner = alice; // Alice's tokens, the solver's signature
 
-        settleReverts(wethUsdcBatch().add(forged), abi.encodeWithSelector(ISettlement.InvalidSignature.selector, forged.id()));
+        settleReverts(
+            wethUsdcBatch().add(forged), abi.encodeWithSelector(ISettlement.InvalidSignature.selector, forged.id())
+        );
         assertAliceUntouched();
     }
 
     function test_cannot_execute_more_than_a_user_signed() public {
         Intent memory i = aliceSells().partiallyFillable().executing(1e18 + 1);
 
-        settleReverts(wethUsdcBatch().add(i), abi.encodeWithSelector(ISettlement.OverFill.selector, i.id(), 0, 1e18 + 1, 1e18));
+        settleReverts(
+            wethUsdcBatch().add(i), abi.encodeWithSelector(ISettlement.OverFill.selector, i.id(), 0, 1e18 + 1, 1e18)
+        );
         assertAliceUntouched();
     }
 

@@ -26,23 +26,73 @@ abstract contract BaseTest {
     Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
     VmAssertions private constant va = VmAssertions(address(uint160(uint256(keccak256("hevm cheat code")))));
 
-    function assertTrue(bool c) internal pure { va.assertTrue(c, ""); }
-    function assertTrue(bool c, string memory err) internal pure { va.assertTrue(c, err); }
-    function assertFalse(bool c) internal pure { va.assertFalse(c, ""); }
-    function assertFalse(bool c, string memory err) internal pure { va.assertFalse(c, err); }
-    function assertEq(bool a, bool b) internal pure { va.assertEq(a, b, ""); }
-    function assertEq(uint256 a, uint256 b) internal pure { va.assertEq(a, b, ""); }
-    function assertEq(uint256 a, uint256 b, string memory err) internal pure { va.assertEq(a, b, err); }
-    function assertEq(address a, address b) internal pure { va.assertEq(a, b, ""); }
-    function assertEq(address a, address b, string memory err) internal pure { va.assertEq(a, b, err); }
-    function assertEq(bytes32 a, bytes32 b) internal pure { va.assertEq(a, b, ""); }
-    function assertEq(bytes32 a, bytes32 b, string memory err) internal pure { va.assertEq(a, b, err); }
-    function assertEq(bytes memory a, bytes memory b) internal pure { va.assertEq(a, b, ""); }
-    function assertNotEq(bytes32 a, bytes32 b) internal pure { va.assertNotEq(a, b, ""); }
-    function assertGe(uint256 a, uint256 b) internal pure { va.assertGe(a, b, ""); }
-    function assertGe(uint256 a, uint256 b, string memory err) internal pure { va.assertGe(a, b, err); }
-    function assertLe(uint256 a, uint256 b) internal pure { va.assertLe(a, b, ""); }
-    function assertLe(uint256 a, uint256 b, string memory err) internal pure { va.assertLe(a, b, err); }
+    function assertTrue(bool c) internal pure {
+        va.assertTrue(c, "");
+    }
+
+    function assertTrue(bool c, string memory err) internal pure {
+        va.assertTrue(c, err);
+    }
+
+    function assertFalse(bool c) internal pure {
+        va.assertFalse(c, "");
+    }
+
+    function assertFalse(bool c, string memory err) internal pure {
+        va.assertFalse(c, err);
+    }
+
+    function assertEq(bool a, bool b) internal pure {
+        va.assertEq(a, b, "");
+    }
+
+    function assertEq(uint256 a, uint256 b) internal pure {
+        va.assertEq(a, b, "");
+    }
+
+    function assertEq(uint256 a, uint256 b, string memory err) internal pure {
+        va.assertEq(a, b, err);
+    }
+
+    function assertEq(address a, address b) internal pure {
+        va.assertEq(a, b, "");
+    }
+
+    function assertEq(address a, address b, string memory err) internal pure {
+        va.assertEq(a, b, err);
+    }
+
+    function assertEq(bytes32 a, bytes32 b) internal pure {
+        va.assertEq(a, b, "");
+    }
+
+    function assertEq(bytes32 a, bytes32 b, string memory err) internal pure {
+        va.assertEq(a, b, err);
+    }
+
+    function assertEq(bytes memory a, bytes memory b) internal pure {
+        va.assertEq(a, b, "");
+    }
+
+    function assertNotEq(bytes32 a, bytes32 b) internal pure {
+        va.assertNotEq(a, b, "");
+    }
+
+    function assertGe(uint256 a, uint256 b) internal pure {
+        va.assertGe(a, b, "");
+    }
+
+    function assertGe(uint256 a, uint256 b, string memory err) internal pure {
+        va.assertGe(a, b, err);
+    }
+
+    function assertLe(uint256 a, uint256 b) internal pure {
+        va.assertLe(a, b, "");
+    }
+
+    function assertLe(uint256 a, uint256 b, string memory err) internal pure {
+        va.assertLe(a, b, err);
+    }
 
     /// @dev An address (and its private key) derived from a label, labelled in traces.
     function makeAccount(string memory name) internal returns (address account, uint256 key) {
