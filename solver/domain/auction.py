@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .batch import Interaction, SigningScheme, Trade
 from .intent import Intent
 from .liquidity import Pool
+from .primitives import ZERO_ADDRESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,9 @@ class Fulfillment:
 
     intent_id: bytes
     executed_amount: int
+    # Where the owner's sell amount goes (batch.Trade.sell_to): ZERO_ADDRESS = the settlement, or an
+    # auction pool that the solution's first interaction swaps it through (V2 pairs).
+    sell_to: str = ZERO_ADDRESS
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,3 +68,12 @@ class Solution:
     pre_interactions: tuple[Interaction, ...] = field(default=())
     interactions: tuple[Interaction, ...] = field(default=())
     post_interactions: tuple[Interaction, ...] = field(default=())
+
+
+class BidRefused(Exception):
+    """A bid the venue will not consider; `code` is the protocol's bid_rejected code."""
+
+    def __init__(self, code: str, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason

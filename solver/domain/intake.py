@@ -31,6 +31,7 @@ class RejectCode(enum.Enum):
     INSUFFICIENT_ALLOWANCE = "insufficient_allowance"
     CONFLICT = "conflict"  # another intent with the same owner and nonce was accepted
     NOT_FOUND = "not_found"
+    NOT_CANCELLABLE = "not_cancellable"  # already won, settling or finished
     RATE_LIMITED = "rate_limited"
     BODY_TOO_LARGE = "body_too_large"
 
@@ -50,6 +51,15 @@ class IntakePolicy:
     supported_tokens: frozenset[str]  # checksummed addresses
     min_validity_s: int = 30  # an intent must stay valid at least this long after it arrives
     max_validity_s: int = 7 * 24 * 3600  # and at most this long: nobody signs a price for a year
+
+
+@dataclass(frozen=True, slots=True)
+class StateQuery:
+    """What intake asks the chain about one intent: its owner, sell token and nonce."""
+
+    owner: str
+    token: str  # the intent's sell token
+    nonce: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,14 @@ DOMAIN_TYPEHASH = keccak(text="EIP712Domain(string name,string version,uint256 c
 DOMAIN_NAME = "IntentSettlement"
 DOMAIN_VERSION = "1"
 EMPTY_APP_DATA = bytes(32)
+# Off-chain cancellation: the owner signs this struct in the same domain; it never goes on-chain (the
+# on-chain way is Settlement.invalidateNonces), it only stops the venue from auctioning the intent.
+CANCEL_TYPEHASH = keccak(text="CancelIntent(bytes32 intentId)")
+
+
+def cancel_digest(domain: Eip712Domain, intent_id: bytes) -> bytes:
+    """The EIP-712 digest an owner signs to cancel the intent `intent_id` off-chain."""
+    return keccak(b"\x19\x01" + domain.separator() + keccak(CANCEL_TYPEHASH + intent_id))
 
 
 class IntentKind(enum.IntEnum):

@@ -9,9 +9,9 @@ from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
 from solver.adapters.chain.devnet import Devnet
-from solver.adapters.chain.owner_state import OwnerStateReader, StateQuery
+from solver.adapters.chain.owner_state import OwnerStateReader
 from solver.adapters.chain.rpc import send_transaction
-from solver.domain.intake import OwnerState
+from solver.domain.intake import OwnerState, StateQuery
 
 from ..chain_helpers import balance
 

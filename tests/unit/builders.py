@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from eth_utils.crypto import keccak
+
+from solver.domain.auction import Auction, Fulfillment, Order, Solution, TokenInfo
+from solver.domain.batch import Interaction, SigningScheme
 from solver.domain.intent import Intent, IntentKind
+from solver.domain.liquidity.constant_product import ConstantProductPool
 
 WETH = "0x00000000000000000000000000000000000000e1"
 USDC = "0x00000000000000000000000000000000000000a1"
@@ -26,3 +31,78 @@ def an_intent(**overrides: Any) -> Intent:
         kind=IntentKind.SELL,
     )
     return replace(base, **overrides)
+
+
+# --- auctions, pools and solutions (scoring, routing, baseline) ----------------------------------------
+
+DAI = "0x00000000000000000000000000000000000000d1"
+CAROL = "0x000000000000000000000000000000000000C4a0"
+SETTLEMENT = "0x0000000000000000000000000000000000005e77"
+SOLVER = "0x00000000000000000000000000000000000050b1"
+INVENTORY = "0x0000000000000000000000000000000000001fe7"
+
+# Reference prices: 1e-36 USD per base unit (WETH $3,000 with 18 decimals, USDC and DAI $1 with 6 / 18).
+REFERENCE_PRICES = {WETH: 3_000 * 10**18, USDC: 10**30, DAI: 10**18}
+_DECIMALS = {WETH: 18, USDC: 6, DAI: 18}
+
+
+def a_pool(
+    token_a: str, reserve_a: int, token_b: str, reserve_b: int, address: str | None = None
+) -> ConstantProductPool:
+    """A V2 pair holding reserve_a of token_a and reserve_b of token_b (tokens sorted as Uniswap sorts them)."""
+    if address is None:
+        address = "0x" + keccak(text=f"{token_a.lower()}{token_b.lower()}").hex()[-40:]
+    if int(token_a, 16) < int(token_b, 16):
+        return ConstantProductPool(address, token_a, token_b, reserve_a, reserve_b)
+    return ConstantProductPool(address, token_b, token_a, reserve_b, reserve_a)
+
+
+def an_order(intent: Intent | None = None, *, remaining: int | None = None, **overrides: Any) -> Order:
+    """An open order of `intent` (default: an_intent(**overrides)), id = its struct hash."""
+    intent = intent if intent is not None else an_intent(**overrides)
+    left = intent.full_amount if remaining is None else remaining
+    return Order(intent.struct_hash(), intent, b"\x01" * 65, SigningScheme.EIP712, left)
+
+
+def token_infos(prices: dict[str, int] | None = None) -> dict[str, TokenInfo]:
+    prices = REFERENCE_PRICES if prices is None else prices
+    return {t: TokenInfo(t, t[-2:], _DECIMALS.get(t, 18), p) for t, p in prices.items()}
+
+
+def an_auction(
+    *orders: Order, pools: tuple[ConstantProductPool, ...] = (), auction_id: int = 1, **overrides: Any
+) -> Auction:
+    base = Auction(auction_id, 100, 2_000_000_000.0, orders, token_infos(), pools)
+    return replace(base, **overrides)
+
+
+def a_solution(*fulfillments: Fulfillment, prices: dict[str, int], **overrides: Any) -> Solution:
+    base = Solution(auction_id=1, solver=SOLVER, prices=prices, fulfillments=fulfillments)
+    return replace(base, **overrides)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSwap:
+    pool: ConstantProductPool
+    token_in: str
+    amount_in: int
+    amount_out: int
+    recipient: str
+    prefunded: bool
+
+
+@dataclass
+class RecordingEncoder:
+    """An InteractionEncoder that records the swaps it was asked for; V2 pairs accept prefunded input."""
+
+    prefund: bool = True
+    swaps: list[RecordedSwap] = field(default_factory=list)
+
+    def accepts_prefunded(self, pool: Any) -> bool:
+        return self.prefund and isinstance(pool, ConstantProductPool)
+
+    def swap(
+        self, pool: Any, token_in: str, amount_in: int, amount_out: int, recipient: str, *, prefunded: bool
+    ) -> list[Interaction]:
+        self.swaps.append(RecordedSwap(pool, token_in, amount_in, amount_out, recipient, prefunded))
+        return [Interaction(pool.address, b"swap" + len(self.swaps).to_bytes(4, "big"))]

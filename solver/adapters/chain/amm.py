@@ -3,7 +3,9 @@
 V2: the trades' sell amounts go straight to the pair (`Trade.sell_to`), or the settlement transfers the
 input there; then the settlement calls `swap` (no router hop, no approval).
 V3: the settlement approves the official SwapRouter and calls `exactInputSingle`; the router pulls the
-input in the pool's callback. Quotes come from the pool's own state (V2 reserves) or QuoterV2 (V3).
+input in the pool's callback. Quotes come from the pool's own state (V2 reserves) or QuoterV2 (V3);
+`pools.snapshot_pools` reads V2 and V3 pool state in batches for local quotes (`ConcentratedLiquidityPool`
+matches QuoterV2 to the wei without an RPC per quote).
 """
 
 from __future__ import annotations
@@ -31,8 +33,12 @@ V3_QUOTE_EXACT_INPUT_SINGLE = _selector("quoteExactInputSingle((address,address,
 
 
 def v2_pool(w3: Web3, pool: PoolInfo) -> ConstantProductPool:
-    """The pair's current reserves."""
-    raw = w3.eth.call({"to": pool.address, "data": V2_GET_RESERVES})
+    """The pair's current reserves (`pools.snapshot_pools` reads many pools at one block in one batch)."""
+    return v2_pool_from_reserves(pool, w3.eth.call({"to": pool.address, "data": V2_GET_RESERVES}))
+
+
+def v2_pool_from_reserves(pool: PoolInfo, raw: bytes) -> ConstantProductPool:
+    """The pair from the raw return value of its `getReserves()`."""
     reserve0, reserve1, _ = decode(["uint112", "uint112", "uint32"], raw)
     return ConstantProductPool(pool.address, pool.token0, pool.token1, reserve0, reserve1)
 
@@ -55,7 +61,12 @@ def v2_swap(pool: ConstantProductPool, token_in: str, amount_in: int, recipient:
 
 
 def v3_quote(w3: Web3, quoter: str, token_in: str, token_out: str, fee: int, amount_in: int) -> tuple[int, int]:
-    """(amount out, initialized ticks crossed) from QuoterV2 at the latest block."""
+    """(amount out, initialized ticks crossed) from QuoterV2 at the latest block.
+
+    The quoter's tick count comes from PoolTicksCounter, a bitmap estimate for gas. It compresses
+    negative ticks with truncating division, so it can count an initialized tick the swap never reached
+    (1 for a 1-wei swap in the devnet's WETH/USDC 0.3 % pool); `SwapResult.crossed` is the real list.
+    """
     data = V3_QUOTE_EXACT_INPUT_SINGLE + encode(
         ["(address,address,uint256,uint24,uint160)"], [(token_in, token_out, amount_in, fee, 0)]
     )

@@ -9,45 +9,34 @@ needs at a block goes out in one HTTP request (anvil answers ~17k batched calls/
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from solver.domain.intake import OwnerState
+from solver.domain.intake import OwnerState, StateQuery
 
-from .rpc import RpcError, RpcUnavailable
+from .jsonrpc import AsyncRpc
 
 BALANCE_OF = keccak(text="balanceOf(address)")[:4]
 ALLOWANCE = keccak(text="allowance(address,address)")[:4]
 NONCE_BITMAP = keccak(text="nonceBitmap(address,uint256)")[:4]
 
 
-@dataclass(frozen=True, slots=True)
-class StateQuery:
-    owner: str
-    token: str  # the intent's sell token
-    nonce: int
-
-
 class OwnerStateReader:
     """Batched, per-block-cached reads of what intake needs to know about owners."""
 
     def __init__(self, rpc_url: str, settlement: str, spender: str, session: aiohttp.ClientSession) -> None:
-        self._url, self._settlement, self._spender, self._session = rpc_url, settlement, spender, session
+        self._rpc, self._settlement, self._spender = AsyncRpc(rpc_url, session), settlement, spender
         self._block = -1
         self._funds: dict[tuple[str, str], tuple[int, int]] = {}  # (owner, token) -> (balance, allowance)
         self._words: dict[tuple[str, int], int] = {}  # (owner, word) -> bitmap
-        self._ids = itertools.count()
         self._lock = asyncio.Lock()
 
     async def block_number(self) -> int:
-        (result,) = await self._batch([("eth_blockNumber", [])])
-        return int(result, 16)
+        return int(await self._rpc.call("eth_blockNumber"), 16)
 
     async def read(self, block: int, queries: Sequence[StateQuery]) -> list[OwnerState]:
         """The state of each query's owner at `block`, in order."""
@@ -73,7 +62,7 @@ class OwnerStateReader:
                   for o, w in words]  # fmt: skip
         if not calls:
             return
-        results = [_word(r) for r in await self._batch(calls)]
+        results = [_word(r) for r in await self._rpc.batch(calls)]
         n = len(funds)
         self._funds.update(zip(funds, zip(results[:n], results[n : 2 * n], strict=True), strict=True))
         self._words.update(zip(words, results[2 * n :], strict=True))
@@ -81,21 +70,6 @@ class OwnerStateReader:
     @staticmethod
     def _call(to: str, data: bytes, block_tag: str) -> tuple[str, list[Any]]:
         return "eth_call", [{"to": to, "data": "0x" + data.hex()}, block_tag]
-
-    async def _batch(self, calls: Sequence[tuple[str, list[Any]]]) -> list[Any]:
-        ids = [next(self._ids) for _ in calls]
-        body = [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in zip(ids, calls, strict=True)]
-        try:
-            async with self._session.post(self._url, json=body) as response:
-                replies = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RpcUnavailable(f"batch of {len(calls)} calls: {exc}") from exc
-        by_id = {r["id"]: r for r in replies}
-        for i, (method, _) in zip(ids, calls, strict=True):
-            error = by_id[i].get("error")
-            if error is not None:
-                raise RpcError(method, int(error.get("code", 0)), str(error.get("message", "")), error.get("data"))
-        return [by_id[i]["result"] for i in ids]
 
 
 def _word(result: str) -> int:

@@ -1,0 +1,60 @@
+"""The keeper's view of the chain over async JSON-RPC: nonces, fees, simulation, broadcast, receipts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from solver.keeper.ports import Receipt, SimulationFailed
+
+from .jsonrpc import AsyncRpc
+from .rpc import RpcError
+from .settlement import ErrorDecoder
+
+ALREADY_KNOWN = ("already known", "already imported", "known transaction", "nonce too low")
+
+
+class RpcKeeperChain:
+    def __init__(self, rpc: AsyncRpc, settlement: str, errors: ErrorDecoder) -> None:
+        self._rpc, self._settlement, self._errors = rpc, settlement, errors
+
+    async def block_number(self) -> int:
+        return int(await self._rpc.call("eth_blockNumber"), 16)
+
+    async def base_fee(self) -> int:
+        block = await self._rpc.call("eth_getBlockByNumber", "latest", False)
+        return int(block["baseFeePerGas"], 16)
+
+    async def mined_nonce(self, account: str) -> int:
+        return int(await self._rpc.call("eth_getTransactionCount", account, "latest"), 16)
+
+    async def simulate(self, sender: str, calldata: bytes) -> int:
+        tx = {"from": sender, "to": self._settlement, "data": "0x" + calldata.hex()}
+        try:
+            return int(await self._rpc.call("eth_estimateGas", tx), 16)
+        except RpcError as exc:
+            raise SimulationFailed(str(self._errors.decode(_revert_bytes(exc.data)))) from exc
+
+    async def send_raw(self, raw: bytes) -> None:
+        try:
+            await self._rpc.call("eth_sendRawTransaction", "0x" + raw.hex())
+        except RpcError as exc:
+            if not any(text in exc.message.lower() for text in ALREADY_KNOWN):
+                raise
+
+    async def receipt(self, tx_hash: str) -> Receipt | None:
+        raw: dict[str, Any] | None = await self._rpc.call("eth_getTransactionReceipt", tx_hash)
+        if raw is None:
+            return None
+        return Receipt(
+            tx_hash=raw["transactionHash"], block_number=int(raw["blockNumber"], 16), status=int(raw["status"], 16),
+            gas_used=int(raw["gasUsed"], 16), effective_gas_price=int(raw["effectiveGasPrice"], 16),
+            logs=tuple(raw["logs"]),
+        )  # fmt: skip
+
+
+def _revert_bytes(data: object) -> bytes:
+    if isinstance(data, dict):
+        data = data.get("data")
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    return b""

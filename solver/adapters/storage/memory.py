@@ -1,0 +1,142 @@
+"""In-memory twins of the storage ports, for unit tests and `memory://` runs. Nothing survives the process.
+
+Asyncio-safe without locks: no method awaits between reading and writing its dicts, so each call runs to
+completion on the event loop before another can observe the state. Records are frozen, so they are shared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from solver.domain.lifecycle import IntentRecord, IntentStatus
+from solver.domain.primitives import address
+from solver.domain.records import (
+    AuctionRecord,
+    BidRecord,
+    FillFilter,
+    FillRecord,
+    FillSummary,
+    SettlementRecord,
+    StoredIntent,
+    fill_order,
+    summarize,
+)
+from solver.ports import Conflict, StaleVersion, UnknownRecord
+
+
+class MemoryIntentStore:
+    def __init__(self) -> None:
+        self._by_id: dict[bytes, StoredIntent] = {}
+        self._by_nonce: dict[tuple[str, int], bytes] = {}
+
+    async def add(self, record: IntentRecord) -> StoredIntent:
+        if (existing := self._by_id.get(record.intent_id)) is not None:
+            return existing
+        key = (record.intent.owner, record.intent.nonce)
+        if key in self._by_nonce:
+            raise Conflict(f"nonce {key[1]} of {key[0]} is already used by intent 0x{self._by_nonce[key].hex()}")
+        stored = self._by_id[record.intent_id] = StoredIntent(record, 1)
+        self._by_nonce[key] = record.intent_id
+        return stored
+
+    async def get(self, intent_id: bytes) -> StoredIntent | None:
+        return self._by_id.get(intent_id)
+
+    async def by_owner(self, owner: str) -> list[StoredIntent]:
+        owner = address(owner)
+        return _oldest_first(s for s in self._by_id.values() if s.record.intent.owner == owner)
+
+    async def by_status(self, status: IntentStatus) -> list[StoredIntent]:
+        return _oldest_first(s for s in self._by_id.values() if s.record.status is status)
+
+    async def set_status(self, intent_id: bytes, status: IntentStatus, version: int) -> StoredIntent:
+        return self._replace(self._current(intent_id, version).with_status(status))
+
+    async def record_fill(self, intent_id: bytes, executed: int, version: int) -> StoredIntent:
+        return self._replace(self._current(intent_id, version).with_fill(executed))
+
+    def _current(self, intent_id: bytes, version: int) -> StoredIntent:
+        stored = self._by_id.get(intent_id)
+        if stored is None:
+            raise UnknownRecord(f"no intent 0x{intent_id.hex()}")
+        if stored.version != version:
+            raise StaleVersion(f"intent 0x{intent_id.hex()} is at version {stored.version}, not {version}")
+        return stored
+
+    def _replace(self, stored: StoredIntent) -> StoredIntent:
+        self._by_id[stored.record.intent_id] = stored
+        return stored
+
+
+def _oldest_first(stored: Iterable[StoredIntent]) -> list[StoredIntent]:
+    return sorted(stored, key=lambda s: (s.record.accepted_at, s.record.intent_id))
+
+
+class MemoryAuctionLog:
+    def __init__(self) -> None:
+        self._auctions: dict[int, AuctionRecord] = {}
+        self._bids: dict[tuple[int, str], BidRecord] = {}
+        self._settlements: dict[bytes, SettlementRecord] = {}
+
+    async def record_auction(self, auction: AuctionRecord) -> None:
+        _put_once(self._auctions, auction.auction_id, auction)
+
+    async def record_bid(self, bid: BidRecord) -> None:
+        self._require_auction(bid.auction_id)
+        _put_once(self._bids, (bid.auction_id, bid.solver), bid)
+
+    async def record_settlement(self, settlement: SettlementRecord) -> None:
+        self._require_auction(settlement.auction_id)
+        _put_once(self._settlements, settlement.tx_hash, settlement)
+
+    async def auction(self, auction_id: int) -> AuctionRecord | None:
+        return self._auctions.get(auction_id)
+
+    async def bids(self, auction_id: int) -> list[BidRecord]:
+        bids = [b for b in self._bids.values() if b.auction_id == auction_id]
+        return sorted(bids, key=lambda b: (b.score is None, -(b.score or 0), b.solver.lower()))
+
+    async def settlements(self, auction_id: int) -> list[SettlementRecord]:
+        found = [s for s in self._settlements.values() if s.auction_id == auction_id]
+        return sorted(found, key=lambda s: (s.block_number, s.tx_hash))
+
+    def _require_auction(self, auction_id: int) -> None:
+        if auction_id not in self._auctions:
+            raise UnknownRecord(f"no auction {auction_id}")
+
+
+class MemoryFillLog:
+    def __init__(self) -> None:
+        self._fills: dict[tuple[bytes, bytes], FillRecord] = {}
+
+    async def add(self, fill: FillRecord) -> None:
+        _put_once(self._fills, (fill.tx_hash, fill.intent_id), fill)
+
+    async def fills(self, query: FillFilter) -> list[FillRecord]:
+        return sorted((f for f in self._fills.values() if query.matches(f)), key=fill_order)
+
+    async def summary(self, query: FillFilter) -> FillSummary:
+        return summarize(await self.fills(query))
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _put_once(table: dict[K, V], key: K, value: V) -> None:
+    """Insert `value` under `key`; the same value again is a no-op, a different one a Conflict."""
+    existing = table.setdefault(key, value)
+    if existing != value:
+        raise Conflict(f"a different record is already stored under {key!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryStorage:
+    intents: MemoryIntentStore = field(default_factory=MemoryIntentStore)
+    auctions: MemoryAuctionLog = field(default_factory=MemoryAuctionLog)
+    fills: MemoryFillLog = field(default_factory=MemoryFillLog)
+
+    async def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,1 @@
+"""Delivery: the HTTP intake API and the solvers' WebSocket protocol. DTOs stop here."""

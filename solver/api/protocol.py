@@ -1,0 +1,283 @@
+"""The solvers' WebSocket protocol, version 1 (docs/protocol.md): message DTOs and domain conversion.
+
+Every message is a JSON object with a `type`. Amounts, prices and scores are decimal strings; addresses,
+ids, calldata and signatures 0x hex. `docs/schemas/` holds the JSON Schemas generated from these models
+(`scripts/export_schemas.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from solver.domain.auction import Auction, Fulfillment, Order, Solution
+from solver.domain.batch import Interaction, SigningScheme, Trade
+from solver.domain.intent import Intent, IntentKind
+from solver.domain.liquidity import Pool
+from solver.domain.liquidity.concentrated import ConcentratedLiquidityPool
+from solver.domain.liquidity.constant_product import ConstantProductPool
+
+from .dto import _amount, _hex
+
+VERSION = 1
+Uint = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="decimal string of a uint256")]
+Hex = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]*$")]
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ---- venue -> solver -------------------------------------------------------------------------------
+
+
+class ChallengeMsg(Message):
+    type: Literal["challenge"] = "challenge"
+    version: int = VERSION
+    challenge: Hex
+    chain_id: int = Field(alias="chainId")
+    expires_at: float = Field(alias="expiresAt")
+
+
+class AuthenticatedMsg(Message):
+    type: Literal["authenticated"] = "authenticated"
+    solver: str
+    session: str
+
+
+class RejectedMsg(Message):
+    type: Literal["rejected"] = "rejected"
+    code: str
+    reason: str
+
+
+class TokenDto(Message):
+    symbol: str
+    decimals: int
+    reference_price: Uint = Field(alias="referencePrice")
+
+
+class OrderDto(Message):
+    id: Hex
+    owner: str
+    sell_token: str = Field(alias="sellToken")
+    buy_token: str = Field(alias="buyToken")
+    receiver: str
+    sell_amount: Uint = Field(alias="sellAmount")
+    buy_amount: Uint = Field(alias="buyAmount")
+    valid_to: int = Field(alias="validTo")
+    nonce: Uint
+    kind: Literal["sell", "buy"]
+    partially_fillable: bool = Field(alias="partiallyFillable")
+    app_data: Hex = Field(alias="appData")
+    remaining: Uint
+    signing_scheme: Literal["eip712", "eip1271"] = Field(alias="signingScheme")
+    signature: Hex
+
+    @classmethod
+    def from_domain(cls, order: Order) -> OrderDto:
+        i = order.intent
+        return cls(
+            id="0x" + order.intent_id.hex(), owner=i.owner, sell_token=i.sell_token, buy_token=i.buy_token,
+            receiver=i.receiver, sell_amount=str(i.sell_amount), buy_amount=str(i.buy_amount), valid_to=i.valid_to,
+            nonce=str(i.nonce), kind="buy" if i.kind is IntentKind.BUY else "sell",
+            partially_fillable=i.partially_fillable, app_data="0x" + i.app_data.hex(), remaining=str(order.remaining),
+            signing_scheme="eip1271" if order.scheme is SigningScheme.EIP1271 else "eip712",
+            signature="0x" + order.signature.hex(),
+        )  # fmt: skip
+
+
+class ConstantProductDto(Message):
+    kind: Literal["constantProduct"] = "constantProduct"
+    address: str
+    tokens: tuple[str, str]
+    reserves: tuple[Uint, Uint]
+    fee: int = 3000  # pips: 0.3 %
+
+
+class ConcentratedLiquidityDto(Message):
+    kind: Literal["concentratedLiquidity"] = "concentratedLiquidity"
+    address: str
+    tokens: tuple[str, str]
+    fee: int
+    tick_spacing: int = Field(alias="tickSpacing")
+    sqrt_price_x96: Uint = Field(alias="sqrtPriceX96")
+    liquidity: Uint
+    tick: int
+    liquidity_net: dict[str, str] = Field(alias="liquidityNet", description="tick -> signed decimal liquidityNet")
+
+
+LiquidityDto = Annotated[ConstantProductDto | ConcentratedLiquidityDto, Field(discriminator="kind")]
+
+
+def liquidity_dto(pool: Pool) -> ConstantProductDto | ConcentratedLiquidityDto:
+    if isinstance(pool, ConstantProductPool):
+        return ConstantProductDto(
+            address=pool.address, tokens=(pool.token0, pool.token1), reserves=(str(pool.reserve0), str(pool.reserve1))
+        )
+    if isinstance(pool, ConcentratedLiquidityPool):
+        return ConcentratedLiquidityDto(
+            address=pool.address, tokens=(pool.token0, pool.token1), fee=pool.fee, tick_spacing=pool.tick_spacing,
+            sqrt_price_x96=str(pool.sqrt_price_x96), liquidity=str(pool.liquidity), tick=pool.tick,
+            liquidity_net={str(t): str(n) for t, n in sorted(pool.ticks.items())},
+        )  # fmt: skip
+    raise TypeError(f"no wire format for {type(pool).__name__}")
+
+
+class AuctionDto(Message):
+    id: int
+    block: int
+    deadline: float
+    numeraire: str = "1e-36 USD"
+    tokens: dict[str, TokenDto]
+    orders: list[OrderDto]
+    liquidity: list[LiquidityDto]
+
+    @classmethod
+    def from_domain(cls, auction: Auction) -> AuctionDto:
+        return cls(
+            id=auction.auction_id, block=auction.block_number, deadline=auction.deadline,
+            tokens={a: TokenDto(symbol=t.symbol, decimals=t.decimals, reference_price=str(t.reference_price))
+                    for a, t in auction.tokens.items()},
+            orders=[OrderDto.from_domain(o) for o in auction.orders],
+            liquidity=[liquidity_dto(p) for p in auction.pools],
+        )  # fmt: skip
+
+
+class AuctionMsg(Message):
+    type: Literal["auction"] = "auction"
+    auction: AuctionDto
+
+
+class AckMsg(Message):
+    type: Literal["ack"] = "ack"
+    auction_id: int = Field(alias="auctionId")
+    bid_id: str = Field(alias="bidId")
+
+
+class BidRejectedMsg(Message):
+    type: Literal["bid_rejected"] = "bid_rejected"
+    auction_id: int | None = Field(default=None, alias="auctionId")
+    code: str
+    reason: str
+
+
+class ResultMsg(Message):
+    type: Literal["result"] = "result"
+    auction_id: int = Field(alias="auctionId")
+    outcome: Literal["won", "lost", "discarded"]
+    score: Uint | None = None
+    winning_score: Uint | None = Field(default=None, alias="winningScore")
+    code: str | None = None
+    reason: str | None = None
+
+
+class SettlementMsg(Message):
+    type: Literal["settlement"] = "settlement"
+    auction_id: int = Field(alias="auctionId")
+    outcome: Literal["settled", "reverted", "failed"]
+    tx_hash: Hex | None = Field(default=None, alias="txHash")
+    block: int | None = None
+    gas_used: int | None = Field(default=None, alias="gasUsed")
+    reason: str | None = None
+
+
+class PingMsg(Message):
+    type: Literal["ping"] = "ping"
+    t: float
+
+
+# ---- solver -> venue -------------------------------------------------------------------------------
+
+
+class AuthenticateMsg(Message):
+    type: Literal["authenticate"]
+    address: str
+    signature: Hex
+    resume: str | None = None
+
+
+class FulfillmentDto(Message):
+    id: Hex
+    executed_amount: Uint = Field(alias="executedAmount")
+
+
+class InteractionDto(Message):
+    target: str
+    value: Uint = "0"
+    call_data: Hex = Field(alias="callData")
+
+    def to_domain(self) -> Interaction:
+        return Interaction(self.target, _hex(self.call_data, "callData"), int(self.value))
+
+
+class InteractionsDto(Message):
+    pre: list[InteractionDto] = []
+    intra: list[InteractionDto] = []
+    post: list[InteractionDto] = []
+
+
+class InventoryTradeDto(Message):
+    owner: str
+    sell_token: str = Field(alias="sellToken")
+    buy_token: str = Field(alias="buyToken")
+    receiver: str = "0x0000000000000000000000000000000000000000"
+    sell_amount: Uint = Field(alias="sellAmount")
+    buy_amount: Uint = Field(alias="buyAmount")
+    valid_to: int = Field(alias="validTo")
+    nonce: Uint
+    kind: Literal["sell", "buy"]
+    partially_fillable: bool = Field(default=False, alias="partiallyFillable")
+    app_data: Hex = Field(default="0x" + "00" * 32, alias="appData")
+    signing_scheme: Literal["eip712", "eip1271"] = Field(default="eip712", alias="signingScheme")
+    signature: Hex
+    executed_amount: Uint = Field(alias="executedAmount")
+    sell_to: str = Field(default="0x0000000000000000000000000000000000000000", alias="sellTo")
+
+    def to_domain(self) -> Trade:
+        intent = Intent(
+            owner=self.owner, sell_token=self.sell_token, buy_token=self.buy_token, receiver=self.receiver,
+            sell_amount=_amount(self.sell_amount, "sellAmount"), buy_amount=_amount(self.buy_amount, "buyAmount"),
+            valid_to=self.valid_to, nonce=int(self.nonce),
+            kind=IntentKind.BUY if self.kind == "buy" else IntentKind.SELL,
+            partially_fillable=self.partially_fillable, app_data=_hex(self.app_data, "appData", 32),
+        )  # fmt: skip
+        scheme = SigningScheme.EIP1271 if self.signing_scheme == "eip1271" else SigningScheme.EIP712
+        return Trade(intent, _hex(self.signature, "signature"), int(self.executed_amount), scheme, self.sell_to)
+
+
+class SolutionDto(Message):
+    prices: dict[str, Uint]
+    fulfillments: list[FulfillmentDto]
+    inventory_trades: list[InventoryTradeDto] = Field(default=[], alias="inventoryTrades")
+    interactions: InteractionsDto = InteractionsDto()
+    claimed_score: Uint | None = Field(default=None, alias="claimedScore", description="ignored by the venue")
+
+    def to_domain(self, auction_id: int, solver: str) -> Solution:
+        return Solution(
+            auction_id=auction_id, solver=solver, prices={t: int(p) for t, p in self.prices.items()},
+            fulfillments=tuple(Fulfillment(_hex(f.id, "id", 32), int(f.executed_amount)) for f in self.fulfillments),
+            inventory_trades=tuple(t.to_domain() for t in self.inventory_trades),
+            pre_interactions=tuple(i.to_domain() for i in self.interactions.pre),
+            interactions=tuple(i.to_domain() for i in self.interactions.intra),
+            post_interactions=tuple(i.to_domain() for i in self.interactions.post),
+        )  # fmt: skip
+
+
+class BidMsg(Message):
+    type: Literal["bid"]
+    auction_id: int = Field(alias="auctionId")
+    solution: SolutionDto
+
+
+class PongMsg(Message):
+    type: Literal["pong"]
+    t: float
+
+
+SolverMessage = TypeAdapter(Annotated[AuthenticateMsg | BidMsg | PongMsg, Field(discriminator="type")])
+VenueMessage = (
+    ChallengeMsg | AuthenticatedMsg | RejectedMsg | AuctionMsg | AckMsg | BidRejectedMsg | ResultMsg | SettlementMsg
+    | PingMsg
+)  # fmt: skip

@@ -1,0 +1,365 @@
+"""How the venue scores a solver's bid: it rebuilds the batch and re-scores it itself, ignoring any claim.
+
+A bid is checked structurally (`to_batch`), then every user order's surplus is computed exactly as CoW
+Protocol computes it and valued at the auction's reference prices (`score`), then each user's execution
+is compared with the best route that user would get alone over the auction's pools (`ebbo_violations`).
+Any failure discards the bid with a machine-readable `ReasonCode`. `rank` picks the winner.
+
+Surplus, in the token the order is not exact in:
+- sell order: executed_buy - ceil(executed_sell * limit_buy / limit_sell), valued at the buy token's price;
+- buy order: floor(limit_sell * executed_buy / limit_buy) - executed_sell, valued at the sell token's price;
+with the executed amounts the settlement contract computes at the uniform clearing prices. A value is
+surplus * reference_price: an exact integer in numeraire units. Inventory (solver-signed) trades earn none.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from eth_abi.abi import encode
+from eth_utils.crypto import keccak
+
+from .auction import Auction, Solution
+from .batch import Batch, Interaction, Trade
+from .clearing import mul_div_up, respects_limit
+from .errors import DomainError, InvalidBatch
+from .intent import Intent, IntentKind
+from .primitives import UINT256_MAX, ZERO_ADDRESS, address
+from .routing import best_direct_amounts
+
+
+class ReasonCode(enum.StrEnum):
+    """Why the venue discarded a bid (sent back to the solver and stored with the bid)."""
+
+    WRONG_AUCTION = "wrong_auction"  # the bid names another auction
+    EMPTY_SOLUTION = "empty_solution"  # no user order is executed
+    UNKNOWN_ORDER = "unknown_order"  # a fulfilment names an intent that is not in the auction
+    DUPLICATE_FULFILLMENT = "duplicate_fulfillment"  # the same intent fulfilled twice
+    INVALID_EXECUTED_AMOUNT = "invalid_executed_amount"  # zero, above the remaining, or a partial fill-or-kill
+    INVALID_CLEARING_PRICES = "invalid_clearing_prices"  # missing, non-positive or overflowing prices
+    LIMIT_VIOLATED = "limit_violated"  # the clearing prices break a signed limit
+    NEGATIVE_SURPLUS = "negative_surplus"  # a user order gets less than its limit
+    EBBO_VIOLATED = "ebbo_violated"  # a user gets less than the best route alone would give
+    INVALID_INVENTORY_TRADE = "invalid_inventory_trade"  # unsigned, not an inventory account, or a user intent
+    INVALID_SELL_TO = "invalid_sell_to"  # a trade sends its sell amount somewhere other than the settlement or a pool
+    MISSING_REFERENCE_PRICE = "missing_reference_price"  # the auction has no reference price for a traded token
+    SIMULATION_FAILED = "simulation_failed"  # set by the service: the settle call reverts
+    DEADLINE_MISSED = "deadline_missed"  # set by the service: the bid arrived after the auction's deadline
+
+
+class SolutionRejected(DomainError):
+    """A bid the venue discards; `reason` is machine-readable, `intent_id` names the offending order."""
+
+    def __init__(self, reason: ReasonCode, detail: str, intent_id: bytes | None = None) -> None:
+        super().__init__(f"{reason.value}: {detail}")
+        self.reason = reason
+        self.detail = detail
+        self.intent_id = intent_id
+
+
+@dataclass(frozen=True, slots=True)
+class OrderScore:
+    """One user order's execution and surplus in a bid (what the records keep per order)."""
+
+    intent_id: bytes
+    executed_sell: int
+    executed_buy: int
+    surplus: int  # base units of `surplus_token`
+    surplus_token: str  # buy token for sell orders, sell token for buy orders
+    value: int  # surplus * reference price of surplus_token, numeraire units
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    auction_id: int
+    solver: str
+    total: int  # sum of the orders' values, numeraire units
+    orders: tuple[OrderScore, ...]  # in the order of the solution's fulfilments
+
+    def of(self, intent_id: bytes) -> OrderScore:
+        for order in self.orders:
+            if order.intent_id == intent_id:
+                return order
+        raise KeyError(intent_id.hex())
+
+
+@dataclass(frozen=True, slots=True)
+class EbboViolation:
+    """A user who gets less than the best route alone: `shortfall` base units of `token`.
+
+    Sell orders: `actual` is the executed buy amount, `benchmark` the best route's output for the executed
+    sell amount. Buy orders: `actual` is the executed sell amount, `benchmark` the best route's required
+    input for the executed buy amount; the user pays more than that.
+    """
+
+    intent_id: bytes
+    token: str
+    benchmark: int
+    actual: int
+    shortfall: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A bid that passed scoring, as `rank` compares it; gas_estimate comes from the service's simulation."""
+
+    solution: Solution
+    score: Score
+    gas_estimate: int | None = None
+
+
+def overflows(intent: Intent, executed: int, p_sell: int, p_buy: int) -> bool:
+    """True if the contract's checked multiplications (limit check, executed amounts) would overflow."""
+    return (
+        intent.sell_amount * p_sell > UINT256_MAX
+        or intent.buy_amount * p_buy > UINT256_MAX
+        or executed * (p_sell if intent.kind is IntentKind.SELL else p_buy) > UINT256_MAX
+    )
+
+
+def _prices(solution: Solution) -> dict[str, int]:
+    prices: dict[str, int] = {}
+    for token, price in solution.prices.items():
+        try:
+            key = address(token)
+        except DomainError as exc:
+            raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, f"not a token address: {token!r}") from exc
+        if key in prices:
+            raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, f"two prices for {key}")
+        if not isinstance(price, int) or isinstance(price, bool):
+            raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, f"price of {key} is not an integer")
+        prices[key] = price
+    return prices
+
+
+def _pair_prices(prices: Mapping[str, int], intent: Intent, intent_id: bytes | None) -> tuple[int, int]:
+    result = []
+    for token in (intent.sell_token, intent.buy_token):
+        price = prices.get(token)
+        if price is None or not 0 < price <= UINT256_MAX:
+            raise SolutionRejected(
+                ReasonCode.INVALID_CLEARING_PRICES, f"no valid clearing price for traded token {token}", intent_id
+            )
+        result.append(price)
+    return result[0], result[1]
+
+
+def _sell_to(value: str, pools: Collection[str], intent_id: bytes | None) -> str:
+    try:
+        sell_to = address(value)
+    except DomainError as exc:
+        raise SolutionRejected(ReasonCode.INVALID_SELL_TO, f"not an address: {value!r}", intent_id) from exc
+    if sell_to != ZERO_ADDRESS and sell_to.lower() not in pools:
+        raise SolutionRejected(ReasonCode.INVALID_SELL_TO, f"{sell_to} is not a pool of the auction", intent_id)
+    return sell_to
+
+
+def _check_trade(intent: Intent, executed: int, p_sell: int, p_buy: int, intent_id: bytes | None) -> None:
+    if overflows(intent, executed, p_sell, p_buy):
+        raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, "prices overflow the contract's math", intent_id)
+    if not respects_limit(intent.sell_amount, intent.buy_amount, p_sell, p_buy):
+        raise SolutionRejected(ReasonCode.LIMIT_VIOLATED, f"clearing prices violate {intent.owner}'s limit", intent_id)
+
+
+def to_batch(auction: Auction, solution: Solution, *, inventory_accounts: Collection[str] | None = None) -> Batch:
+    """The batch a bid settles: its fulfilments as Trades with the orders' signatures (first, in order),
+    then its inventory trades; only traded tokens, in the order of `solution.prices`.
+
+    Structure only: signatures are the adapter's to verify. `inventory_accounts`, when given, are the only
+    owners an inventory trade may have. Raises SolutionRejected.
+    """
+    if solution.auction_id != auction.auction_id:
+        raise SolutionRejected(
+            ReasonCode.WRONG_AUCTION, f"bid for auction {solution.auction_id}, not {auction.auction_id}"
+        )
+    if not solution.fulfillments:
+        raise SolutionRejected(ReasonCode.EMPTY_SOLUTION, "the solution executes no user order")
+    prices = _prices(solution)
+    orders = {o.intent_id: o for o in auction.orders}
+    pools = {p.address.lower() for p in auction.pools}
+    trades: list[Trade] = []
+    seen: set[bytes] = set()
+    for f in solution.fulfillments:
+        order = orders.get(f.intent_id)
+        if order is None:
+            raise SolutionRejected(ReasonCode.UNKNOWN_ORDER, "no such order in the auction", f.intent_id)
+        if f.intent_id in seen:
+            raise SolutionRejected(ReasonCode.DUPLICATE_FULFILLMENT, "order fulfilled twice", f.intent_id)
+        seen.add(f.intent_id)
+        intent, executed = order.intent, f.executed_amount
+        if not isinstance(executed, int) or isinstance(executed, bool) or executed <= 0:
+            raise SolutionRejected(ReasonCode.INVALID_EXECUTED_AMOUNT, "executed amount must be positive", f.intent_id)
+        if executed > order.remaining:
+            raise SolutionRejected(
+                ReasonCode.INVALID_EXECUTED_AMOUNT, f"executes {executed}, only {order.remaining} remains", f.intent_id
+            )
+        if not intent.partially_fillable and executed != intent.full_amount:
+            raise SolutionRejected(
+                ReasonCode.INVALID_EXECUTED_AMOUNT, "a fill-or-kill order executes in full or not at all", f.intent_id
+            )
+        sell_to = _sell_to(f.sell_to, pools, f.intent_id)
+        p_sell, p_buy = _pair_prices(prices, intent, f.intent_id)
+        _check_trade(intent, executed, p_sell, p_buy, f.intent_id)
+        trades.append(Trade(intent, order.signature, executed, order.scheme, sell_to=sell_to))
+    user_intents = {o.intent for o in auction.orders}
+    accounts = None if inventory_accounts is None else {address(a) for a in inventory_accounts}
+    for trade in solution.inventory_trades:
+        intent = trade.intent
+        if intent in user_intents:
+            raise SolutionRejected(ReasonCode.INVALID_INVENTORY_TRADE, "a user's intent passed as inventory")
+        if accounts is not None and intent.owner not in accounts:
+            raise SolutionRejected(ReasonCode.INVALID_INVENTORY_TRADE, f"{intent.owner} is not an inventory account")
+        if not isinstance(trade.signature, bytes) or not trade.signature:
+            raise SolutionRejected(ReasonCode.INVALID_INVENTORY_TRADE, f"unsigned inventory trade of {intent.owner}")
+        if any(t.intent == intent for t in trades):
+            raise SolutionRejected(ReasonCode.DUPLICATE_FULFILLMENT, f"inventory intent of {intent.owner} twice")
+        _sell_to(trade.sell_to, pools, None)
+        p_sell, p_buy = _pair_prices(prices, intent, None)
+        _check_trade(intent, trade.executed_amount, p_sell, p_buy, None)
+        trades.append(trade)
+    traded = {t for trade in trades for t in (trade.intent.sell_token, trade.intent.buy_token)}
+    tokens = tuple(t for t in prices if t in traded)
+    try:
+        return Batch(
+            tokens,
+            tuple(prices[t] for t in tokens),
+            tuple(trades),
+            auction_id=solution.auction_id,
+            pre_interactions=solution.pre_interactions,
+            interactions=solution.interactions,
+            post_interactions=solution.post_interactions,
+        )
+    except InvalidBatch as exc:  # unreachable after the checks above; kept as a typed refusal
+        raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, str(exc)) from exc
+
+
+def surplus(intent: Intent, executed_sell: int, executed_buy: int) -> int:
+    """CoW's surplus over the signed limit, in buy units (sell orders) or sell units (buy orders)."""
+    if intent.kind is IntentKind.SELL:
+        return executed_buy - mul_div_up(executed_sell, intent.buy_amount, intent.sell_amount)
+    return intent.sell_amount * executed_buy // intent.buy_amount - executed_sell
+
+
+def score(auction: Auction, solution: Solution, *, inventory_accounts: Collection[str] | None = None) -> Score:
+    """The venue's own score of a bid: the sum of its user orders' surplus values. Raises SolutionRejected."""
+    batch = to_batch(auction, solution, inventory_accounts=inventory_accounts)
+    reference = {address(t): info.reference_price for t, info in auction.tokens.items()}
+    orders: list[OrderScore] = []
+    for f, trade in zip(solution.fulfillments, batch.trades, strict=False):  # fulfilments come first
+        intent = trade.intent
+        executed_sell, executed_buy = batch.executed(trade)
+        gained = surplus(intent, executed_sell, executed_buy)
+        if gained < 0:
+            raise SolutionRejected(ReasonCode.NEGATIVE_SURPLUS, f"surplus {gained}", f.intent_id)
+        token = intent.buy_token if intent.kind is IntentKind.SELL else intent.sell_token
+        price = reference.get(token)
+        if price is None or price < 0:
+            raise SolutionRejected(ReasonCode.MISSING_REFERENCE_PRICE, f"no reference price for {token}", f.intent_id)
+        orders.append(OrderScore(f.intent_id, executed_sell, executed_buy, gained, token, gained * price))
+    return Score(solution.auction_id, solution.solver, sum(o.value for o in orders), tuple(orders))
+
+
+def ebbo_violations(
+    auction: Auction,
+    solution: Solution,
+    best_direct_outputs: Mapping[bytes, int],
+    *,
+    inventory_accounts: Collection[str] | None = None,
+) -> list[EbboViolation]:
+    """Users the bid gives less than the best route alone (routing.best_direct_amounts at the auction's
+    block, for the bid's executed amounts). Orders without a benchmark are not checked."""
+    batch = to_batch(auction, solution, inventory_accounts=inventory_accounts)
+    violations: list[EbboViolation] = []
+    for f, trade in zip(solution.fulfillments, batch.trades, strict=False):
+        benchmark = best_direct_outputs.get(f.intent_id)
+        if benchmark is None:
+            continue
+        intent = trade.intent
+        executed_sell, executed_buy = batch.executed(trade)
+        if intent.kind is IntentKind.SELL and executed_buy < benchmark:
+            violations.append(
+                EbboViolation(f.intent_id, intent.buy_token, benchmark, executed_buy, benchmark - executed_buy)
+            )
+        elif intent.kind is IntentKind.BUY and executed_sell > benchmark:
+            violations.append(
+                EbboViolation(f.intent_id, intent.sell_token, benchmark, executed_sell, executed_sell - benchmark)
+            )
+    return violations
+
+
+def evaluate(
+    auction: Auction,
+    solution: Solution,
+    *,
+    inventory_accounts: Collection[str] | None = None,
+    intermediates: Collection[str] | None = None,
+) -> Score:
+    """Everything the venue checks before simulation: structure, score and EBBO. Raises SolutionRejected."""
+    result = score(auction, solution, inventory_accounts=inventory_accounts)
+    benchmarks = best_direct_amounts(auction, solution.fulfillments, intermediates=intermediates)
+    violations = ebbo_violations(auction, solution, benchmarks, inventory_accounts=inventory_accounts)
+    if violations:
+        v = violations[0]
+        raise SolutionRejected(
+            ReasonCode.EBBO_VIOLATED,
+            f"{v.shortfall} units of {v.token} short of the best route ({v.actual} vs {v.benchmark})",
+            v.intent_id,
+        )
+    return result
+
+
+def bid_digest(solution: Solution) -> bytes:
+    """keccak256 of a canonical encoding of the bid: the last tie-breaker, stable across processes."""
+    prices = sorted((token.lower(), price) for token, price in solution.prices.items())
+    fulfillments = [(f.intent_id, f.executed_amount, f.sell_to.lower()) for f in solution.fulfillments]
+    inventory = [
+        (t.intent.struct_hash(), t.signature, t.executed_amount, int(t.scheme), t.sell_to)
+        for t in solution.inventory_trades
+    ]
+
+    def calls(interactions: Iterable[Interaction]) -> list[tuple[str, int, bytes]]:
+        return [(i.target, i.value, i.call_data) for i in interactions]
+
+    payload = encode(
+        [
+            "uint256",
+            "string",
+            "(string,uint256)[]",
+            "(bytes,uint256,string)[]",
+            "(bytes32,bytes,uint256,uint8,address)[]",
+            "(address,uint256,bytes)[]",
+            "(address,uint256,bytes)[]",
+            "(address,uint256,bytes)[]",
+        ],
+        [
+            solution.auction_id,
+            solution.solver.lower(),
+            prices,
+            fulfillments,
+            inventory,
+            calls(solution.pre_interactions),
+            calls(solution.interactions),
+            calls(solution.post_interactions),
+        ],
+    )
+    return bytes(keccak(payload))
+
+
+def _rank_key(entry: Scored) -> tuple[int, int, int, str, bytes]:
+    gas = entry.gas_estimate
+    return (-entry.score.total, 0 if gas is not None else 1, gas or 0, entry.solution.solver.lower(),
+            bid_digest(entry.solution))  # fmt: skip
+
+
+def ranking(scored: Iterable[Scored]) -> list[Scored]:
+    """Bids best first. Highest score wins; ties go to the lower gas estimate (bids without one after
+    those with one), then the lower solver address (lowercase hex), then the lower bid digest."""
+    return sorted(scored, key=_rank_key)
+
+
+def rank(scored: Iterable[Scored]) -> Scored | None:
+    """The winning bid (see `ranking` for the tie rule); None if there is none."""
+    ordered = ranking(scored)
+    return ordered[0] if ordered else None

@@ -1,0 +1,1 @@
+"""The keeper: takes won solutions and gets each one mined exactly once (see domain.settlement_job)."""

@@ -1,0 +1,109 @@
+"""Ports: what the services need from the outside world, as small async Protocols, and the errors they raise.
+
+Every port has an in-memory twin (`solver.adapters.storage.memory`) and one contract test runs the same
+scenarios against the twin and each real adapter.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from solver.domain.lifecycle import IntentRecord, IntentStatus
+from solver.domain.records import (
+    AuctionRecord,
+    BidRecord,
+    FillFilter,
+    FillRecord,
+    FillSummary,
+    SettlementRecord,
+    StoredIntent,
+)
+
+
+class StorageError(Exception):
+    """Base of the errors a store raises (domain errors such as InvalidTransition pass through as they are)."""
+
+
+class Conflict(StorageError):
+    """A write that contradicts what is stored: an owner's nonce reused by another intent, or a different
+    record under an existing key."""
+
+
+class UnknownRecord(StorageError):
+    """The write names an intent or auction the store does not hold."""
+
+
+class StaleVersion(StorageError):
+    """The write was based on a version that is no longer current: read again and retry."""
+
+
+class StorageUnavailable(StorageError):
+    """The backing database could not be reached or timed out."""
+
+
+class IntentStore(Protocol):
+    """Accepted intents with their lifecycle status and fill progress. Every write is durable on return."""
+
+    async def add(self, record: IntentRecord) -> StoredIntent:
+        """Store `record` (version 1). The same intent id again returns what is stored; another intent
+        with the same owner and nonce raises Conflict."""
+        ...
+
+    async def get(self, intent_id: bytes) -> StoredIntent | None: ...
+
+    async def by_owner(self, owner: str) -> list[StoredIntent]:
+        """The owner's intents, oldest first."""
+        ...
+
+    async def by_status(self, status: IntentStatus) -> list[StoredIntent]:
+        """Intents in `status`, oldest first."""
+        ...
+
+    async def set_status(self, intent_id: bytes, status: IntentStatus, version: int) -> StoredIntent:
+        """Move the intent to `status` if the lifecycle allows it (else InvalidTransition) and `version`
+        is current (else StaleVersion)."""
+        ...
+
+    async def record_fill(self, intent_id: bytes, executed: int, version: int) -> StoredIntent:
+        """Add `executed` units of the exact side to the intent's fill progress (Overfill past the signed
+        amount; StaleVersion if `version` is not current)."""
+        ...
+
+
+class AuctionLog(Protocol):
+    """Append-only record of auctions, bids (scores, winners, discard reasons) and settlements.
+    Writing the same record twice is a no-op; a different record under the same key raises Conflict."""
+
+    async def record_auction(self, auction: AuctionRecord) -> None: ...
+
+    async def record_bid(self, bid: BidRecord) -> None:
+        """One bid per solver per auction; UnknownRecord if the auction was never recorded."""
+        ...
+
+    async def record_settlement(self, settlement: SettlementRecord) -> None:
+        """Keyed by transaction hash; UnknownRecord if the auction was never recorded."""
+        ...
+
+    async def auction(self, auction_id: int) -> AuctionRecord | None: ...
+
+    async def bids(self, auction_id: int) -> list[BidRecord]:
+        """The auction's bids, best computed score first (unscored last), then by solver."""
+        ...
+
+    async def settlements(self, auction_id: int) -> list[SettlementRecord]:
+        """The auction's settle transactions in block order."""
+        ...
+
+
+class FillLog(Protocol):
+    """Append-only record of fills, keyed by (transaction, intent); the same fill twice is a no-op."""
+
+    async def add(self, fill: FillRecord) -> None: ...
+
+    async def fills(self, query: FillFilter) -> list[FillRecord]:
+        """Fills matching `query`, in `records.fill_order`."""
+        ...
+
+    async def summary(self, query: FillFilter) -> FillSummary:
+        """`records.summarize` over the fills matching `query`."""
+        ...

@@ -1,0 +1,1 @@
+"""Async orchestration: the only home of deadlines and concurrency (intake, auctions, settlement)."""

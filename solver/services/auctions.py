@@ -1,0 +1,263 @@
+"""Auction rounds: cut an auction from the open intents, broadcast it, collect bids until the deadline,
+score every bid ourselves, simulate the best ones, hand the winner to the keepers, tell every solver.
+
+The round never waits for a solver (the hub queues without blocking), bids after the deadline are
+refused, and scoring ignores anything a solver claims about its own bid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from solver import observe
+from solver.domain.auction import Auction, BidRefused, Order, Solution, TokenInfo
+from solver.domain.batch import Batch
+from solver.domain.intake import OwnerState, StateQuery
+from solver.domain.lifecycle import IntentStatus
+from solver.domain.liquidity import Pool
+from solver.domain.primitives import address
+from solver.domain.records import AuctionRecord, BidRecord, BidStatus, StoredIntent
+from solver.domain.scoring import ReasonCode, Scored, SolutionRejected, evaluate, ranking, to_batch
+from solver.domain.settlement_job import SettlementJob
+from solver.keeper.ports import JobQueue, SimulationFailed
+from solver.ports import AuctionLog, IntentStore, StaleVersion
+
+
+class ChainView(Protocol):
+    async def block_number(self) -> int: ...
+
+    async def read(self, block: int, queries: list[StateQuery]) -> list[OwnerState]: ...
+
+
+class LiquiditySource(Protocol):
+    async def snapshot(self, block: int) -> tuple[Pool, ...]: ...
+
+
+class ReferencePrices(Protocol):
+    async def tokens(self, block: int) -> dict[str, TokenInfo]: ...
+
+
+class Simulator(Protocol):
+    async def simulate(self, sender: str, calldata: bytes) -> int: ...
+
+
+class Broadcaster(Protocol):
+    def broadcast(self, message: dict[str, Any]) -> int: ...
+
+    def notify(self, solver: str, message: dict[str, Any]) -> None: ...
+
+    @property
+    def solvers(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuctionConfig:
+    bid_window_s: float = 0.8
+    max_bids_per_solver: int = 3
+    settle_within_blocks: int = 3  # a won solution not mined by then goes back to the auction
+    min_remaining_validity_s: int = 10  # intents closer than this to valid_to are not auctioned again
+    simulation_sender: str = ""  # the keeper account that will submit (must be an allow-listed solver)
+    inventory_accounts: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _Round:
+    auction: Auction
+    bids: dict[str, list[tuple[str, Solution]]] = field(default_factory=dict)  # solver -> [(bid id, solution)]
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    auction_id: int
+    orders: int
+    bids: int
+    winner: str | None
+    score: int | None
+    stage_seconds: dict[str, float]  # build, broadcast wait, scoring, simulation
+
+
+Encode = Callable[[Batch], bytes]
+WireAuction = Callable[[Auction], dict[str, Any]]
+
+
+class AuctionHouse:
+    def __init__(
+        self, store: IntentStore, log: AuctionLog, jobs: JobQueue, chain: ChainView, liquidity: LiquiditySource,
+        prices: ReferencePrices, simulator: Simulator, hub: Broadcaster, encode: Encode, wire: WireAuction,
+        config: AuctionConfig, clock: Callable[[], float] = time.time,
+    ) -> None:  # fmt: skip
+        self._store, self._log, self._jobs, self._chain = store, log, jobs, chain
+        self._liquidity, self._prices, self._simulator, self._hub = liquidity, prices, simulator, hub
+        self._encode, self._wire, self._config, self._clock = encode, wire, config, clock
+        self._round: _Round | None = None
+        self._bid_ids = 0
+
+    # ---- bids (called by the WebSocket reader; never awaits) --------------------------------------
+
+    def receive_bid(self, solution: Solution) -> str:
+        current = self._round
+        if current is None or current.auction.auction_id != solution.auction_id:
+            raise BidRefused("unknown_auction", f"auction {solution.auction_id} is not open for bids")
+        if self._clock() > current.auction.deadline:
+            raise BidRefused("late", "the auction's deadline has passed")
+        bids = current.bids.setdefault(solution.solver, [])
+        if len(bids) >= self._config.max_bids_per_solver:
+            raise BidRefused("too_many_bids", f"at most {self._config.max_bids_per_solver} bids per auction")
+        self._bid_ids += 1
+        bid_id = f"b-{solution.auction_id}-{self._bid_ids}"
+        bids.append((bid_id, solution))
+        return bid_id
+
+    # ---- rounds -----------------------------------------------------------------------------------
+
+    async def run_round(self) -> RoundReport | None:
+        t0 = time.perf_counter()
+        block = await self._chain.block_number()
+        offered = await self._offer(block)
+        if not offered:
+            return None
+        auction = await self._build(block, offered)
+        await self._log.record_auction(AuctionRecord(
+            auction.auction_id, block, auction.deadline, tuple(o.intent_id for o in auction.orders),
+            {t: info.reference_price for t, info in auction.tokens.items()},
+        ))  # fmt: skip
+        self._round = _Round(auction)
+        sent = self._hub.broadcast({"type": "auction", "auction": self._wire(auction)})
+        observe.auction_broadcast(auction.auction_id, block, len(auction.orders), sent)
+        t1 = time.perf_counter()
+        await asyncio.sleep(max(0.0, auction.deadline - self._clock()))
+        current, self._round = self._round, None
+        t2 = time.perf_counter()
+        scored, discarded = self._score(current)
+        t3 = time.perf_counter()
+        winner, failed = await self._simulate(auction, scored)
+        t4 = time.perf_counter()
+        await self._conclude(auction, block, offered, winner, scored, discarded + failed)
+        return RoundReport(
+            auction.auction_id, len(auction.orders), sum(len(b) for b in current.bids.values()),
+            winner.solution.solver if winner else None, winner.score.total if winner else None,
+            {"build": t1 - t0, "bidding": t2 - t1, "scoring": t3 - t2, "simulation": t4 - t3},
+        )  # fmt: skip
+
+    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        while not stop.is_set():
+            started = self._clock()
+            await self.run_round()
+            await asyncio.sleep(max(0.0, interval_s - (self._clock() - started)))
+
+    async def _offer(self, block: int) -> list[StoredIntent]:
+        """Open intents that can still settle, moved to IN_AUCTION; expired and cancelled ones retired."""
+        now = self._clock()
+        candidates = await self._store.by_status(IntentStatus.OPEN)
+        live = []
+        for s in candidates:
+            if s.record.intent.valid_to < now + self._config.min_remaining_validity_s:
+                await self._move(s, IntentStatus.EXPIRED)
+            else:
+                live.append(s)
+        states = await self._chain.read(block, [StateQuery(s.record.intent.owner, s.record.intent.sell_token,
+                                                           s.record.intent.nonce) for s in live])  # fmt: skip
+        offered = []
+        for s, state in zip(live, states, strict=True):
+            if state.nonce_used:  # invalidated on-chain (or used by another of the owner's intents)
+                await self._move(s, IntentStatus.CANCELLED)
+            elif state.balance >= _needed(s) and state.allowance >= _needed(s):
+                moved = await self._move(s, IntentStatus.IN_AUCTION)
+                if moved is not None:
+                    offered.append(moved)
+        return offered
+
+    async def _build(self, block: int, offered: list[StoredIntent]) -> Auction:
+        pools = await self._liquidity.snapshot(block)
+        tokens = await self._prices.tokens(block)
+        orders = tuple(
+            Order(s.record.intent_id, s.record.intent, s.record.signature, s.record.scheme, s.record.remaining)
+            for s in offered
+        )
+        now = self._clock()
+        return Auction(int(now * 1000), block, now + self._config.bid_window_s, orders, tokens, pools)
+
+    def _score(self, current: _Round) -> tuple[list[tuple[str, Scored]], list[BidRecord]]:
+        scored, discarded = [], []
+        for solver, bids in current.bids.items():
+            bid_id, solution = bids[-1]  # the last acknowledged bid counts
+            try:
+                score = evaluate(current.auction, solution, inventory_accounts=self._config.inventory_accounts)
+                scored.append((bid_id, Scored(solution, score)))
+            except SolutionRejected as exc:
+                discarded.append(self._discard(current.auction.auction_id, solver, exc.reason, exc.detail))
+        return scored, discarded
+
+    async def _simulate(
+        self, auction: Auction, scored: list[tuple[str, Scored]]
+    ) -> tuple[Scored | None, list[BidRecord]]:
+        """The best bid whose settle call simulates, trying bids best first; the ones that revert."""
+        failed = []
+        for entry in ranking(s for _, s in scored):
+            batch = to_batch(auction, entry.solution, inventory_accounts=self._config.inventory_accounts)
+            try:
+                gas = await self._simulator.simulate(self._config.simulation_sender, self._encode(batch))
+            except SimulationFailed as exc:
+                failed.append(self._discard(auction.auction_id, entry.solution.solver,
+                                            ReasonCode.SIMULATION_FAILED, exc.reason))  # fmt: skip
+                continue
+            return Scored(entry.solution, entry.score, gas), failed
+        return None, failed
+
+    async def _conclude(
+        self, auction: Auction, block: int, offered: list[StoredIntent], winner: Scored | None,
+        scored: list[tuple[str, Scored]], discarded: list[BidRecord],
+    ) -> None:  # fmt: skip
+        won_ids = set()
+        if winner is not None:
+            batch = to_batch(auction, winner.solution, inventory_accounts=self._config.inventory_accounts)
+            won_ids = {f.intent_id for f in winner.solution.fulfillments}
+            await self._jobs.add(SettlementJob(auction.auction_id, self._encode(batch), tuple(sorted(won_ids)),
+                                               block + self._config.settle_within_blocks))  # fmt: skip
+        for stored in offered:
+            fresh = await self._store.get(stored.record.intent_id)
+            if fresh is not None and fresh.record.status is IntentStatus.IN_AUCTION:
+                await self._move(fresh, IntentStatus.WON if fresh.record.intent_id in won_ids else IntentStatus.OPEN)
+        for bid in discarded:
+            await self._log.record_bid(bid)
+            self._hub.notify(bid.solver, {"type": "result", "auctionId": auction.auction_id, "outcome": "discarded",
+                                          "code": bid.reason_code, "reason": bid.reason})  # fmt: skip
+        dropped = {b.solver for b in discarded}  # checksummed by BidRecord
+        for _, entry in scored:
+            if address(entry.solution.solver) not in dropped:  # not failed in simulation
+                await self._record_result(auction.auction_id, entry, winner)
+
+    async def _record_result(self, auction_id: int, s: Scored, winner: Scored | None) -> None:
+        won = winner is not None and s.solution is winner.solution
+        status = BidStatus.WON if won else BidStatus.LOST
+        await self._log.record_bid(BidRecord(auction_id, s.solution.solver, status, s.score.total, None, None))
+        message: dict[str, Any] = {"type": "result", "auctionId": auction_id, "outcome": status.value,
+                                   "score": str(s.score.total)}  # fmt: skip
+        if not won and winner is not None:
+            message["winningScore"] = str(winner.score.total)
+        self._hub.notify(s.solution.solver, message)
+        observe.bid_scored(auction_id, s.solution.solver, status.value, s.score.total, None)
+
+    def _discard(self, auction_id: int, solver: str, reason: ReasonCode, detail: str) -> BidRecord:
+        observe.bid_scored(auction_id, solver, "discarded", None, reason.value)
+        return BidRecord(auction_id, solver, BidStatus.DISCARDED, None, reason_code=reason.value, reason=detail[:500])
+
+    async def _move(self, stored: StoredIntent, status: IntentStatus) -> StoredIntent | None:
+        try:
+            return await self._store.set_status(stored.record.intent_id, status, stored.version)
+        except StaleVersion:
+            return None  # changed meanwhile (e.g. cancelled by its owner): leave it to the next round
+
+
+def _needed(stored: StoredIntent) -> int:
+    """Sell units the owner must still hold and have approved for the rest of the intent."""
+    intent = stored.record.intent
+    return (
+        intent.sell_amount
+        if not intent.partially_fillable
+        else intent.sell_amount * stored.record.remaining // intent.full_amount
+    )

@@ -1,0 +1,119 @@
+"""Intake: check an intent completely, store it durably, then answer. Reads and cancels.
+
+Order of work for a new intent: stateless checks (chain, domain, tokens, deadline, EOA signature), then the
+idempotency lookup (the same intent again answers its id without touching the chain), then the owner's
+balance, allowance and nonce at the head block (coalesced batches), then the durable insert. Nothing is
+stored unless every check passed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from solver import observe
+from solver.domain.batch import SigningScheme
+from solver.domain.intake import (
+    IntakePolicy,
+    OwnerState,
+    RejectCode,
+    Rejected,
+    check_funding,
+    check_intent,
+)
+from solver.domain.intent import Intent, cancel_digest
+from solver.domain.lifecycle import TRANSITIONS, IntentRecord, IntentStatus
+from solver.domain.records import StoredIntent
+from solver.domain.signature import InvalidSignature, recover_signer
+from solver.ports import Conflict, IntentStore
+
+
+class OwnerStates(Protocol):
+    async def state(self, owner: str, token: str, nonce: int) -> OwnerState: ...
+
+
+class Eip1271Verifier(Protocol):
+    async def is_valid(self, wallet: str, digest: bytes, signature: bytes) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    intent_id: bytes
+    created: bool  # False: the same intent was already accepted (idempotent repeat)
+
+
+class IntakeService:
+    def __init__(
+        self,
+        store: IntentStore,
+        owner_states: OwnerStates,
+        policy: IntakePolicy,
+        eip1271: Eip1271Verifier | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._store, self._states, self._policy, self._eip1271, self._clock = (
+            store, owner_states, policy, eip1271, clock,
+        )  # fmt: skip
+
+    async def submit(
+        self, intent: Intent, signature: bytes, scheme: SigningScheme, chain_id: int, settlement: str
+    ) -> Accepted:
+        started = time.perf_counter()
+        try:
+            accepted = await self._submit(intent, signature, scheme, chain_id, settlement)
+        except Rejected as exc:
+            observe.intent_rejected(exc.code.value, exc.reason)
+            raise
+        if accepted.created:
+            observe.intent_accepted(accepted.intent_id, intent.owner, time.perf_counter() - started)
+        return accepted
+
+    async def _submit(
+        self, intent: Intent, signature: bytes, scheme: SigningScheme, chain_id: int, settlement: str
+    ) -> Accepted:
+        now = self._clock()
+        intent_id = check_intent(intent, signature, scheme, chain_id, settlement, int(now), self._policy)
+        if await self._store.get(intent_id) is not None:
+            return Accepted(intent_id, created=False)
+        if scheme is SigningScheme.EIP1271:
+            await self._check_eip1271(intent, intent_id, signature)
+        check_funding(intent, await self._states.state(intent.owner, intent.sell_token, intent.nonce))
+        record = IntentRecord(intent_id, intent, signature, scheme, IntentStatus.OPEN, filled=0, accepted_at=now)
+        try:
+            stored = await self._store.add(record)
+        except Conflict as exc:
+            raise Rejected(RejectCode.CONFLICT, f"another intent of {intent.owner} uses nonce {intent.nonce}") from exc
+        return Accepted(intent_id, created=stored.version == 1 and stored.record.intent_id == intent_id)
+
+    async def get(self, intent_id: bytes) -> StoredIntent:
+        stored = await self._store.get(intent_id)
+        if stored is None:
+            raise Rejected(RejectCode.NOT_FOUND, f"no intent 0x{intent_id.hex()}")
+        return stored
+
+    async def by_owner(self, owner: str) -> list[StoredIntent]:
+        return await self._store.by_owner(owner)
+
+    async def cancel(self, intent_id: bytes, signature: bytes) -> StoredIntent:
+        """Cancel off-chain: the owner's EIP-712 CancelIntent signature stops further auctions of the intent."""
+        stored = await self.get(intent_id)
+        intent = stored.record.intent
+        digest = cancel_digest(self._policy.domain, intent_id)
+        if stored.record.scheme is SigningScheme.EIP1271:
+            await self._check_eip1271(intent, digest, signature)
+        else:
+            try:
+                signer = recover_signer(digest, signature)
+            except InvalidSignature as exc:
+                raise Rejected(RejectCode.INVALID_SIGNATURE, str(exc)) from exc
+            if signer != intent.owner:
+                raise Rejected(RejectCode.INVALID_SIGNATURE, "only the intent's owner can cancel it")
+        if IntentStatus.CANCELLED not in TRANSITIONS[stored.record.status]:
+            raise Rejected(RejectCode.NOT_CANCELLABLE, f"the intent is {stored.record.status.value}")
+        return await self._store.set_status(intent_id, IntentStatus.CANCELLED, stored.version)
+
+    async def _check_eip1271(self, intent: Intent, intent_id: bytes, signature: bytes) -> None:
+        if self._eip1271 is None or not await self._eip1271.is_valid(intent.owner, intent_id, signature):
+            raise Rejected(RejectCode.INVALID_SIGNATURE, "the owner contract does not accept this signature (EIP-1271)")

@@ -1,0 +1,120 @@
+"""Solvers over the WebSocket: login, auctions, bids, and the abuse that must not hurt the venue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from eth_account import Account
+from eth_account.messages import encode_defunct
+from fastapi import FastAPI, WebSocket
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from solver.api.ws import WsLimits, serve_solver
+from solver.domain.auction import BidRefused, Solution
+from solver.domain.solver_auth import Challenge
+from solver.services.solver_hub import SolverHub
+
+SOLVER = Account.from_key("0x" + "77" * 32)
+STRANGER = Account.from_key("0x" + "88" * 32)
+CHAIN = 31337
+WETH = "0x" + "ee" * 20
+
+
+class RecordingBids:
+    def __init__(self) -> None:
+        self.solutions: list[Solution] = []
+
+    def receive_bid(self, solution: Solution) -> str:
+        if solution.auction_id != 1:
+            raise BidRefused("unknown_auction", f"auction {solution.auction_id} is not open")
+        self.solutions.append(solution)
+        return f"b-{len(self.solutions)}"
+
+
+class Venue:
+    def __init__(self, limits: WsLimits) -> None:
+        self.hub, self.bids = SolverHub(queue_size=8), RecordingBids()
+        app = FastAPI()
+
+        async def allowed(address: str) -> bool:
+            return address.lower() == SOLVER.address.lower()
+
+        @app.websocket("/solvers/v1")
+        async def endpoint(ws: WebSocket) -> None:
+            await serve_solver(ws, self.hub, self.bids, CHAIN, allowed, limits)
+
+        self.client = TestClient(app)
+
+
+@pytest.fixture
+def venue() -> Iterator[Venue]:
+    yield Venue(WsLimits(login_timeout_s=0.5, max_message_bytes=4096, max_malformed_per_minute=3))
+
+
+def login(ws: Any, account: Any = SOLVER, resume: str | None = None) -> dict[str, Any]:
+    challenge = ws.receive_json()
+    assert challenge["type"] == "challenge" and challenge["chainId"] == CHAIN
+    text = Challenge(bytes.fromhex(challenge["challenge"][2:]), CHAIN, challenge["expiresAt"]).text()
+    signature = account.sign_message(encode_defunct(text=text)).signature
+    ws.send_json({"type": "authenticate", "address": account.address, "signature": "0x" + signature.hex(),
+                  **({"resume": resume} if resume else {})})  # fmt: skip
+    return ws.receive_json()  # type: ignore[no-any-return]
+
+
+BID = {"type": "bid", "auctionId": 1, "solution": {"prices": {WETH: "1"}, "fulfillments": []}}
+
+
+def test_an_allow_listed_solver_logs_in_receives_the_open_auction_and_bids(venue: Venue) -> None:
+    venue.hub.broadcast({"type": "auction", "auction": {"id": 1}})
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        assert login(ws)["type"] == "authenticated"
+        assert ws.receive_json() == {"type": "auction", "auction": {"id": 1}}
+        ws.send_json(BID)
+        assert ws.receive_json() == {"type": "ack", "auctionId": 1, "bidId": "b-1"}
+        ws.send_json({**BID, "auctionId": 2})
+        refused = ws.receive_json()
+        assert (refused["type"], refused["code"]) == ("bid_rejected", "unknown_auction")
+    assert venue.bids.solutions[0].solver == SOLVER.address
+
+
+def test_a_solver_not_on_the_allow_list_is_refused_and_disconnected(venue: Venue) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        reply = login(ws, STRANGER)
+        assert (reply["type"], reply["code"]) == ("rejected", "not_allowed")
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+
+
+def test_a_solver_silent_at_login_is_disconnected_after_the_timeout(venue: Venue) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        ws.receive_json()  # the challenge, never answered
+        reply = ws.receive_json()
+        assert (reply["type"], reply["code"]) == ("rejected", "challenge_expired")
+
+
+def test_junk_gets_a_reason_and_repeated_junk_disconnects(venue: Venue) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        login(ws)
+        ws.send_text("{not json")
+        assert ws.receive_json()["code"] == "malformed"
+        ws.send_text(json.dumps({**BID, "solution": {"prices": {WETH: "-5"}, "fulfillments": []}}))
+        assert ws.receive_json()["code"] == "malformed"
+        ws.send_text("x" * 5000)
+        assert ws.receive_json()["code"] == "too_large"
+        ws.send_text("{}")  # the fourth strike within a minute
+        with pytest.raises(WebSocketDisconnect):
+            ws.receive_json()
+    assert venue.bids.solutions == []
+
+
+def test_a_solver_that_reconnects_with_its_session_gets_the_results_it_missed(venue: Venue) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        session = login(ws)["session"]
+    venue.hub.notify(SOLVER.address, {"type": "result", "auctionId": 1, "outcome": "won"})
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        assert login(ws, resume=session)["type"] == "authenticated"
+        assert ws.receive_json() == {"type": "result", "auctionId": 1, "outcome": "won"}

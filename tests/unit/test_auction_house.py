@@ -1,0 +1,223 @@
+"""Auction rounds on in-memory twins: the venue's own scoring picks the winner, every loser hears why."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from solver.adapters.storage.memory import MemoryAuctionLog, MemoryIntentStore
+from solver.domain.auction import BidRefused, Fulfillment, Solution, TokenInfo
+from solver.domain.batch import Batch, SigningScheme
+from solver.domain.intake import OwnerState, StateQuery
+from solver.domain.intent import Intent, IntentKind
+from solver.domain.lifecycle import IntentRecord, IntentStatus
+from solver.domain.liquidity import Pool
+from solver.domain.records import BidStatus
+from solver.keeper.memory import MemoryJobQueue
+from solver.keeper.ports import SimulationFailed
+from solver.services.auctions import AuctionConfig, AuctionHouse
+
+from .builders import BOB, USDC, WETH, a_pool, an_intent, token_infos
+
+SOLVER_A, SOLVER_B, SOLVER_C = ("0x" + c * 40 for c in ("a", "b", "1"))  # C ranks first on a tie (lower address)
+E18, E6 = 10**18, 10**6
+POOL = a_pool(WETH, 1_000 * E18, USDC, 3_000_000 * E6)
+ALICE_SELLS = an_intent(sell_amount=E18, buy_amount=2_900 * E6, valid_to=int(time.time()) + 600)
+BOB_BUYS = an_intent(owner=BOB, sell_token=USDC, buy_token=WETH, sell_amount=3_100 * E6, buy_amount=E18,
+                     kind=IntentKind.BUY, nonce=2, valid_to=int(time.time()) + 600)  # fmt: skip
+
+
+def cow_bid(auction_id: int, solver: str, weth_price_usdc: int) -> Solution:
+    """Alice and Bob matched at `weth_price_usdc` USDC per WETH."""
+    prices = {WETH: weth_price_usdc * E6, USDC: E18}
+    fills = (Fulfillment(ALICE_SELLS.struct_hash(), E18), Fulfillment(BOB_BUYS.struct_hash(), E18))
+    return Solution(auction_id, solver, prices, fills)
+
+
+@dataclass
+class FakeChain:
+    used_nonces: set[tuple[str, int]] = field(default_factory=set)
+
+    async def block_number(self) -> int:
+        return 100
+
+    async def read(self, block: int, queries: list[StateQuery]) -> list[OwnerState]:
+        return [OwnerState(block, 10**30, 10**30, (q.owner, q.nonce) in self.used_nonces) for q in queries]
+
+
+class StaticLiquidity:
+    async def snapshot(self, block: int) -> tuple[Pool, ...]:
+        return (POOL,)
+
+
+class StaticPrices:
+    async def tokens(self, block: int) -> dict[str, TokenInfo]:
+        return token_infos()
+
+
+@dataclass
+class FakeSimulator:
+    reverts_for_price: int | None = None  # WETH price (USDC per WETH) whose batch reverts
+
+    async def simulate(self, sender: str, calldata: bytes) -> int:
+        if json.loads(calldata)["WETH"] == str((self.reverts_for_price or -1) * E6):
+            raise SimulationFailed("LimitPriceViolated(0x..)")
+        return 200_000
+
+
+def encode(batch: Batch) -> bytes:
+    return json.dumps({"WETH": str(batch.price(WETH)), "trades": len(batch.trades)}).encode()
+
+
+@dataclass
+class RecordingHub:
+    auctions: list[dict[str, Any]] = field(default_factory=list)
+    notices: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def broadcast(self, message: dict[str, Any]) -> int:
+        self.auctions.append(message)
+        return 3
+
+    def notify(self, solver: str, message: dict[str, Any]) -> None:
+        self.notices.append((solver, message))
+
+    @property
+    def solvers(self) -> list[str]:
+        return [SOLVER_A, SOLVER_B, SOLVER_C]
+
+
+@dataclass
+class Venue:
+    house: AuctionHouse
+    store: MemoryIntentStore
+    log: MemoryAuctionLog
+    jobs: MemoryJobQueue
+    hub: RecordingHub
+    chain: FakeChain
+
+
+def venue(simulator: FakeSimulator | None = None) -> Venue:
+    store, log, jobs, hub, chain = (
+        MemoryIntentStore(),
+        MemoryAuctionLog(),
+        MemoryJobQueue(),
+        RecordingHub(),
+        FakeChain(),
+    )
+    config = AuctionConfig(bid_window_s=0.05, simulation_sender=SOLVER_A)
+    house = AuctionHouse(store, log, jobs, chain, StaticLiquidity(), StaticPrices(), simulator or FakeSimulator(),
+                         hub, encode, lambda a: {"id": a.auction_id}, config)  # fmt: skip
+    return Venue(house, store, log, jobs, hub, chain)
+
+
+async def accept(v: Venue, *intents: Intent) -> None:
+    for i in intents:
+        await v.store.add(IntentRecord(i.struct_hash(), i, b"\x01" * 65, SigningScheme.EIP712,
+                                       IntentStatus.OPEN, 0, time.time()))  # fmt: skip
+
+
+async def a_round(v: Venue, bidding: Callable[[int], Awaitable[None]]) -> Any:
+    task = asyncio.create_task(v.house.run_round())
+    while not v.hub.auctions:
+        await asyncio.sleep(0.001)
+    await bidding(v.hub.auctions[-1]["auction"]["id"])
+    return await task
+
+
+async def status(v: Venue, intent: Intent) -> IntentStatus:
+    stored = await v.store.get(intent.struct_hash())
+    assert stored is not None
+    return stored.record.status
+
+
+def test_the_best_valid_bid_wins_losers_and_discards_hear_why_and_the_winner_is_queued() -> None:
+    async def scenario() -> None:
+        v = venue(FakeSimulator(reverts_for_price=2_999))
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            v.house.receive_bid(cow_bid(auction_id, SOLVER_A, 3_000))
+            v.house.receive_bid(cow_bid(auction_id, SOLVER_B, 2_800))  # below Alice's 2,900 limit
+            v.house.receive_bid(cow_bid(auction_id, SOLVER_C, 2_999))  # ties A's score, ranks first, reverts
+
+        report = await a_round(v, bids)
+        assert (report.winner.lower(), report.orders, report.bids) == (SOLVER_A.lower(), 2, 3)
+        outcomes = {s.lower(): m for s, m in v.hub.notices}
+        assert outcomes[SOLVER_A.lower()]["outcome"] == "won"
+        assert (outcomes[SOLVER_B.lower()]["outcome"], outcomes[SOLVER_B.lower()]["code"]) == (
+            "discarded",
+            "limit_violated",
+        )
+        assert (outcomes[SOLVER_C.lower()]["outcome"], outcomes[SOLVER_C.lower()]["code"]) == (
+            "discarded",
+            "simulation_failed",
+        )
+        job = await v.jobs.get(report.auction_id)
+        assert job is not None and json.loads(job.calldata)["WETH"] == str(3_000 * E6)
+        assert await status(v, ALICE_SELLS) is IntentStatus.WON and await status(v, BOB_BUYS) is IntentStatus.WON
+        recorded = {b.solver.lower(): b for b in await v.log.bids(report.auction_id)}
+        assert recorded[SOLVER_A.lower()].status is BidStatus.WON
+        assert recorded[SOLVER_B.lower()].reason_code == "limit_violated"
+
+    asyncio.run(scenario())
+
+
+def test_late_repeated_and_misaddressed_bids_are_refused_with_a_code() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+        codes: list[str] = []
+
+        async def bids(auction_id: int) -> None:
+            for bid in [cow_bid(auction_id + 1, SOLVER_A, 3_000)] + [cow_bid(auction_id, SOLVER_A, 3_000)] * 4:
+                try:
+                    v.house.receive_bid(bid)
+                except BidRefused as exc:
+                    codes.append(exc.code)
+
+        report = await a_round(v, bids)
+        assert codes == ["unknown_auction", "too_many_bids"]
+        with pytest.raises(BidRefused) as late:
+            v.house.receive_bid(cow_bid(report.auction_id, SOLVER_B, 3_000))
+        assert late.value.code == "unknown_auction"  # the round is closed
+
+    asyncio.run(scenario())
+
+
+def test_without_a_valid_bid_the_intents_go_back_to_open() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def silence(auction_id: int) -> None:
+            return None
+
+        report = await a_round(v, silence)
+        assert report.winner is None and await v.jobs.get(report.auction_id) is None
+        assert await status(v, ALICE_SELLS) is IntentStatus.OPEN
+
+    asyncio.run(scenario())
+
+
+def test_expired_and_on_chain_cancelled_intents_are_retired_not_auctioned() -> None:
+    async def scenario() -> None:
+        v = venue()
+        stale = an_intent(nonce=5, valid_to=int(time.time()) + 2)
+        await accept(v, ALICE_SELLS, BOB_BUYS, stale)
+        v.chain.used_nonces.add((BOB, 2))  # Bob invalidated his nonce on-chain
+
+        async def silence(auction_id: int) -> None:
+            return None
+
+        report = await a_round(v, silence)
+        assert report.orders == 1
+        assert await status(v, stale) is IntentStatus.EXPIRED
+        assert await status(v, BOB_BUYS) is IntentStatus.CANCELLED
+
+    asyncio.run(scenario())
