@@ -2,12 +2,15 @@
 FORGE := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 PY := .venv/bin/python
 
-.PHONY: setup run test test-contracts test-python bench devnet lint
+.PHONY: setup run demo-batch test test-contracts test-python bench devnet lint
 
 setup:
 	@bash scripts/setup.sh
 
-run: setup ## bring up the devnet, settle a demo batch, print the fills
+run: setup ## the whole venue on embedded defaults: devnet, API, auctions, baseline solver, keeper, demo intents
+	@$(PY) scripts/venue.py
+
+demo-batch: setup ## one hand-built batch of every fill kind settled directly (no venue)
 	@$(PY) scripts/demo.py
 
 test: setup ## forge tests, then pytest (unit, adapters on anvil, end-to-end)

@@ -26,6 +26,10 @@ ACCEPT_SECONDS = Histogram(
 AUCTIONS = Counter("venue_auctions_total", "Auctions broadcast", registry=REGISTRY)
 BIDS = Counter("venue_bids_total", "Bids by outcome", ["outcome"], registry=REGISTRY)
 SETTLEMENTS = Counter("venue_settlements_total", "Settlements by outcome", ["outcome"], registry=REGISTRY)
+FILLS = Counter("venue_fills_total", "User fills recorded by accounting", registry=REGISTRY)
+ACCOUNTING_FAILURES = Counter(
+    "venue_accounting_failures_total", "Accounting steps that failed, by step", ["step"], registry=REGISTRY
+)
 
 
 def _emit(event: str, **fields: Any) -> None:
@@ -57,3 +61,33 @@ def bid_scored(auction_id: int, solver: str, outcome: str, score: int | None, re
 def settlement_finished(auction_id: int, outcome: str, tx_hash: str | None, gas_used: int | None) -> None:
     SETTLEMENTS.labels(outcome).inc()
     _emit("settlement_finished", auction_id=auction_id, outcome=outcome, tx_hash=tx_hash, gas_used=gas_used)
+
+
+def fill_recorded(intent_id: bytes, auction_id: int, executed_sell: int, executed_buy: int, surplus_value: int) -> None:
+    FILLS.inc()
+    _emit("fill_recorded", intent_id="0x" + intent_id.hex(), auction_id=auction_id, executed_sell=executed_sell,
+          executed_buy=executed_buy, surplus_value=surplus_value)  # fmt: skip
+
+
+def accounting_failed(auction_id: int, step: str, detail: str) -> None:
+    """A bookkeeping step after a settlement outcome that could not be done (the keeper carries on)."""
+    ACCOUNTING_FAILURES.labels(step).inc()
+    _emit("accounting_failed", auction_id=auction_id, step=step, detail=detail)
+
+
+KEEPER_ERRORS = Counter("venue_keeper_errors_total", "Keeper loop restarts after an error", registry=REGISTRY)
+
+
+def keeper_started(keeper: str, chain_id: int, in_flight: int) -> None:
+    """A keeper process is up; `in_flight` jobs of its account are resumed before new ones are claimed."""
+    _emit("keeper_started", keeper=keeper, chain_id=chain_id, in_flight=in_flight)
+
+
+def keeper_error(keeper: str, error: str, detail: str, retry_s: float) -> None:
+    """The keeper loop stopped on a storage or chain error; it resumes (recovering first) after `retry_s`."""
+    KEEPER_ERRORS.inc()
+    _emit("keeper_error", keeper=keeper, error=error, detail=detail, retry_s=retry_s)
+
+
+def keeper_stopped(keeper: str) -> None:
+    _emit("keeper_stopped", keeper=keeper)

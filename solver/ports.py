@@ -6,6 +6,7 @@ scenarios against the twin and each real adapter.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Protocol
 
 from solver.domain.lifecycle import IntentRecord, IntentStatus
@@ -106,4 +107,16 @@ class FillLog(Protocol):
 
     async def summary(self, query: FillFilter) -> FillSummary:
         """`records.summarize` over the fills matching `query`."""
+        ...
+
+
+class QuoteBook(Protocol):
+    """The price each intent's owner was quoted before signing: what fill slippage is measured against."""
+
+    async def record(self, intent_id: bytes, price: Fraction) -> None:
+        """Remember the quoted price (buy-token units per sell-token unit); a later quote replaces it."""
+        ...
+
+    async def quoted_price(self, intent_id: bytes) -> Fraction | None:
+        """The quoted price of the intent; None if it was never quoted."""
         ...

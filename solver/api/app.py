@@ -1,22 +1,28 @@
-"""The HTTP API: intake, reads, cancellation, health and metrics. Routes map DTO -> service -> DTO."""
+"""The HTTP API: intake, reads, cancellation, fills, quotes, health and metrics. Routes map DTO -> service -> DTO."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from solver.domain.intake import RejectCode, Rejected
 from solver.domain.primitives import address
+from solver.domain.records import FillFilter
 from solver.observe import REGISTRY
+from solver.ports import FillLog
 from solver.services.intake import IntakeService
+from solver.services.quotes import QuoteService
 
 from .dto import HEX, CancelBody, IntentBody, IntentView
 from .errors import on_invalid_request, on_rejected, rejection_response
+from .fill_dto import FillSummaryView, FillView, fill_filter
 from .limits import BodyTooLarge, Limits
+from .quote_dto import QuoteBody, QuoteView
 
 
 def create_app(
@@ -25,7 +31,11 @@ def create_app(
     max_body_bytes: int = 16_384,
     rate_per_s: float = 50.0,
     burst: int = 100,
+    *,
+    fills: FillLog | None = None,
+    quotes: QuoteService | None = None,
 ) -> FastAPI:
+    """The app; the fill reads (and fills in intent reads) need `fills`, the quote endpoint `quotes`."""
     app = FastAPI(
         title="Intent venue",
         version="1",
@@ -46,8 +56,10 @@ def create_app(
 
     @app.get("/v1/intents/{intent_id}")
     async def get_intent(intent_id: str) -> IntentView:
-        stored = await intake.get(_intent_id(intent_id))
-        return IntentView.from_domain(stored.record)
+        key = _intent_id(intent_id)
+        stored = await intake.get(key)
+        settled = None if fills is None else await fills.fills(FillFilter(intent_id=key))
+        return IntentView.from_domain(stored.record, settled)
 
     @app.get("/v1/intents")
     async def intents_by_owner(owner: str = Query(description="0x address")) -> list[IntentView]:
@@ -57,6 +69,11 @@ def create_app(
     async def cancel_intent(intent_id: str, body: CancelBody) -> IntentView:
         stored = await intake.cancel(_intent_id(intent_id), body.signature_bytes())
         return IntentView.from_domain(stored.record)
+
+    if fills is not None:
+        _fill_routes(app, fills)
+    if quotes is not None:
+        _quote_routes(app, quotes)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -72,6 +89,32 @@ def create_app(
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return app
+
+
+def _fill_query(
+    intent_id: Annotated[str | None, Query(alias="intentId", description="0x intent id")] = None,
+    owner: Annotated[str | None, Query(description="0x address")] = None,
+    auction_id: Annotated[int | None, Query(alias="auctionId", ge=0)] = None,
+    since: Annotated[float | None, Query(description="unix seconds, inclusive")] = None,
+    until: Annotated[float | None, Query(description="unix seconds, exclusive")] = None,
+) -> FillFilter:
+    return fill_filter(intent_id, owner, auction_id, since, until)
+
+
+def _fill_routes(app: FastAPI, log: FillLog) -> None:
+    @app.get("/v1/fills")
+    async def list_fills(query: Annotated[FillFilter, Depends(_fill_query)]) -> list[FillView]:
+        return [FillView.from_domain(f) for f in await log.fills(query)]
+
+    @app.get("/v1/fills/summary")
+    async def fill_summary(query: Annotated[FillFilter, Depends(_fill_query)]) -> FillSummaryView:
+        return FillSummaryView.from_domain(await log.summary(query))
+
+
+def _quote_routes(app: FastAPI, quotes: QuoteService) -> None:
+    @app.post("/v1/quote")
+    async def post_quote(body: QuoteBody) -> QuoteView:
+        return QuoteView.from_domain(await quotes.quote(body.to_domain()))
 
 
 def _intent_id(text: str) -> bytes:

@@ -18,6 +18,9 @@ from solver.domain.intake import RejectCode, Rejected
 from solver.domain.intent import Intent, IntentKind
 from solver.domain.lifecycle import IntentRecord
 from solver.domain.primitives import UINT256_MAX, ZERO_ADDRESS
+from solver.domain.records import FillRecord
+
+from .fill_dto import FillView
 
 HEX = re.compile(r"^0x[0-9a-fA-F]*$")
 DECIMAL = re.compile(r"^[0-9]{1,78}$")
@@ -93,15 +96,17 @@ class IntentView(BaseModel):
     nonce: str
     filled: str
     accepted_at: float = Field(serialization_alias="acceptedAt")
+    fills: list[FillView] | None = Field(default=None, description="its settled fills (single-intent reads)")
 
     @classmethod
-    def from_domain(cls, record: IntentRecord) -> IntentView:
+    def from_domain(cls, record: IntentRecord, fills: list[FillRecord] | None = None) -> IntentView:
         i = record.intent
         return cls(
             id="0x" + record.intent_id.hex(), status=record.status.value, owner=i.owner, sell_token=i.sell_token,
             buy_token=i.buy_token, sell_amount=str(i.sell_amount), buy_amount=str(i.buy_amount),
             kind=i.kind.name.lower(), partially_fillable=i.partially_fillable, valid_to=i.valid_to,
             nonce=str(i.nonce), filled=str(record.filled), accepted_at=record.accepted_at,
+            fills=None if fills is None else [FillView.from_domain(f) for f in fills],
         )  # fmt: skip
 
 

@@ -27,6 +27,7 @@ STATUS: dict[RejectCode, int] = {
     RejectCode.NOT_CANCELLABLE: 409,
     RejectCode.BODY_TOO_LARGE: 413,
     RejectCode.RATE_LIMITED: 429,
+    RejectCode.NO_ROUTE: 422,
 }
 
 

@@ -7,20 +7,24 @@ ids, calldata and signatures 0x hex. `docs/schemas/` holds the JSON Schemas gene
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from solver.domain.auction import Auction, Fulfillment, Order, Solution
+from solver.domain.auction import Auction, Fulfillment, Order, Solution, TokenInfo
 from solver.domain.batch import Interaction, SigningScheme, Trade
 from solver.domain.intent import Intent, IntentKind
 from solver.domain.liquidity import Pool
 from solver.domain.liquidity.concentrated import ConcentratedLiquidityPool
 from solver.domain.liquidity.constant_product import ConstantProductPool
+from solver.domain.liquidity.v3_math import V3MathError
+from solver.domain.primitives import ZERO_ADDRESS
 
 from .dto import _amount, _hex
 
 VERSION = 1
+V2_FEE_PIPS = 3000  # the only fee ConstantProductPool quotes (0.3 %)
 Uint = Annotated[str, Field(pattern=r"^[0-9]{1,78}$", description="decimal string of a uint256")]
 Hex = Annotated[str, Field(pattern=r"^0x[0-9a-fA-F]*$")]
 
@@ -57,6 +61,9 @@ class TokenDto(Message):
     decimals: int
     reference_price: Uint = Field(alias="referencePrice")
 
+    def to_domain(self, address: str) -> TokenInfo:
+        return TokenInfo(address, self.symbol, self.decimals, int(self.reference_price))
+
 
 class OrderDto(Message):
     id: Hex
@@ -87,13 +94,32 @@ class OrderDto(Message):
             signature="0x" + order.signature.hex(),
         )  # fmt: skip
 
+    def to_domain(self) -> Order:
+        """The auction order; raises ValueError (DomainError) on values the venue would never send."""
+        intent = Intent(
+            owner=self.owner, sell_token=self.sell_token, buy_token=self.buy_token, receiver=self.receiver,
+            sell_amount=_amount(self.sell_amount, "sellAmount"), buy_amount=_amount(self.buy_amount, "buyAmount"),
+            valid_to=self.valid_to, nonce=int(self.nonce),
+            kind=IntentKind.BUY if self.kind == "buy" else IntentKind.SELL,
+            partially_fillable=self.partially_fillable, app_data=_hex(self.app_data, "appData", 32),
+        )  # fmt: skip
+        scheme = SigningScheme.EIP1271 if self.signing_scheme == "eip1271" else SigningScheme.EIP712
+        return Order(_hex(self.id, "id", 32), intent, _hex(self.signature, "signature"), scheme, int(self.remaining))
+
 
 class ConstantProductDto(Message):
     kind: Literal["constantProduct"] = "constantProduct"
     address: str
     tokens: tuple[str, str]
     reserves: tuple[Uint, Uint]
-    fee: int = 3000  # pips: 0.3 %
+    fee: int = V2_FEE_PIPS
+
+    def to_domain(self) -> ConstantProductPool:
+        if self.fee != V2_FEE_PIPS:
+            raise ValueError(f"pair {self.address}: only the 0.3 % V2 fee is quoted, not {self.fee} pips")
+        return ConstantProductPool(
+            self.address, self.tokens[0], self.tokens[1], int(self.reserves[0]), int(self.reserves[1])
+        )
 
 
 class ConcentratedLiquidityDto(Message):
@@ -105,7 +131,27 @@ class ConcentratedLiquidityDto(Message):
     sqrt_price_x96: Uint = Field(alias="sqrtPriceX96")
     liquidity: Uint
     tick: int
-    liquidity_net: dict[str, str] = Field(alias="liquidityNet", description="tick -> signed decimal liquidityNet")
+    liquidity_net: dict[str, str] = Field(
+        alias="liquidityNet", description="every initialized tick (in bitmapWords) -> signed decimal liquidityNet"
+    )
+    bitmap_words: tuple[int, int] | None = Field(
+        default=None, alias="bitmapWords",
+        description="inclusive tick-bitmap wordPos window the venue's snapshot read; null: the whole tick range. "
+        "A swap that walks out of it cannot be quoted (the venue does not quote it either).",
+    )  # fmt: skip
+
+    def to_domain(self) -> ConcentratedLiquidityPool:
+        """The pool as the venue snapshotted it: the same ticks, bitmap (rebuilt from the initialized ticks,
+        zero liquidityNet included), slot0 tick and word window, so every quote equals the venue's."""
+        ticks = {int(t): int(n) for t, n in self.liquidity_net.items()}
+        try:
+            pool = ConcentratedLiquidityPool.from_ticks(
+                self.address, self.tokens[0], self.tokens[1], self.fee, self.tick_spacing, int(self.sqrt_price_x96),
+                int(self.liquidity), ticks, tick=self.tick,
+            )  # fmt: skip
+        except V3MathError as exc:  # a tick off the spacing
+            raise ValueError(f"pool {self.address}: {exc}") from exc
+        return pool if self.bitmap_words is None else replace(pool, bitmap_words=self.bitmap_words)
 
 
 LiquidityDto = Annotated[ConstantProductDto | ConcentratedLiquidityDto, Field(discriminator="kind")]
@@ -120,7 +166,7 @@ def liquidity_dto(pool: Pool) -> ConstantProductDto | ConcentratedLiquidityDto:
         return ConcentratedLiquidityDto(
             address=pool.address, tokens=(pool.token0, pool.token1), fee=pool.fee, tick_spacing=pool.tick_spacing,
             sqrt_price_x96=str(pool.sqrt_price_x96), liquidity=str(pool.liquidity), tick=pool.tick,
-            liquidity_net={str(t): str(n) for t, n in sorted(pool.ticks.items())},
+            liquidity_net={str(t): str(n) for t, n in sorted(pool.ticks.items())}, bitmap_words=pool.bitmap_words,
         )  # fmt: skip
     raise TypeError(f"no wire format for {type(pool).__name__}")
 
@@ -142,6 +188,15 @@ class AuctionDto(Message):
                     for a, t in auction.tokens.items()},
             orders=[OrderDto.from_domain(o) for o in auction.orders],
             liquidity=[liquidity_dto(p) for p in auction.pools],
+        )  # fmt: skip
+
+    def to_domain(self) -> Auction:
+        """The auction as the venue built it (raises ValueError on content no venue sends)."""
+        return Auction(
+            auction_id=self.id, block_number=self.block, deadline=self.deadline,
+            orders=tuple(o.to_domain() for o in self.orders),
+            tokens={a: t.to_domain(a) for a, t in self.tokens.items()},
+            pools=tuple(p.to_domain() for p in self.liquidity),
         )  # fmt: skip
 
 
@@ -201,12 +256,25 @@ class AuthenticateMsg(Message):
 class FulfillmentDto(Message):
     id: Hex
     executed_amount: Uint = Field(alias="executedAmount")
+    sell_to: str = Field(
+        default=ZERO_ADDRESS, alias="sellTo",
+        description="where the owner's sell amount goes: the zero address (the settlement) or a pool of the auction",
+    )  # fmt: skip
+
+    def to_domain(self) -> Fulfillment:
+        return Fulfillment(_hex(self.id, "id", 32), int(self.executed_amount), self.sell_to)
 
 
 class InteractionDto(Message):
     target: str
     value: Uint = "0"
     call_data: Hex = Field(alias="callData")
+
+    @classmethod
+    def from_domain(cls, interaction: Interaction) -> InteractionDto:
+        return cls(
+            target=interaction.target, value=str(interaction.value), call_data="0x" + interaction.call_data.hex()
+        )
 
     def to_domain(self) -> Interaction:
         return Interaction(self.target, _hex(self.call_data, "callData"), int(self.value))
@@ -222,7 +290,7 @@ class InventoryTradeDto(Message):
     owner: str
     sell_token: str = Field(alias="sellToken")
     buy_token: str = Field(alias="buyToken")
-    receiver: str = "0x0000000000000000000000000000000000000000"
+    receiver: str = ZERO_ADDRESS
     sell_amount: Uint = Field(alias="sellAmount")
     buy_amount: Uint = Field(alias="buyAmount")
     valid_to: int = Field(alias="validTo")
@@ -233,7 +301,19 @@ class InventoryTradeDto(Message):
     signing_scheme: Literal["eip712", "eip1271"] = Field(default="eip712", alias="signingScheme")
     signature: Hex
     executed_amount: Uint = Field(alias="executedAmount")
-    sell_to: str = Field(default="0x0000000000000000000000000000000000000000", alias="sellTo")
+    sell_to: str = Field(default=ZERO_ADDRESS, alias="sellTo")
+
+    @classmethod
+    def from_domain(cls, trade: Trade) -> InventoryTradeDto:
+        i = trade.intent
+        return cls(
+            owner=i.owner, sell_token=i.sell_token, buy_token=i.buy_token, receiver=i.receiver,
+            sell_amount=str(i.sell_amount), buy_amount=str(i.buy_amount), valid_to=i.valid_to, nonce=str(i.nonce),
+            kind="buy" if i.kind is IntentKind.BUY else "sell", partially_fillable=i.partially_fillable,
+            app_data="0x" + i.app_data.hex(),
+            signing_scheme="eip1271" if trade.scheme is SigningScheme.EIP1271 else "eip712",
+            signature="0x" + trade.signature.hex(), executed_amount=str(trade.executed_amount), sell_to=trade.sell_to,
+        )  # fmt: skip
 
     def to_domain(self) -> Trade:
         intent = Intent(
@@ -254,10 +334,28 @@ class SolutionDto(Message):
     interactions: InteractionsDto = InteractionsDto()
     claimed_score: Uint | None = Field(default=None, alias="claimedScore", description="ignored by the venue")
 
+    @classmethod
+    def from_domain(cls, solution: Solution, claimed_score: int | None = None) -> SolutionDto:
+        """The bid of `solution` (its auction id and solver travel outside: BidMsg and the login)."""
+        return cls(
+            prices={t: str(p) for t, p in solution.prices.items()},
+            fulfillments=[
+                FulfillmentDto(id="0x" + f.intent_id.hex(), executed_amount=str(f.executed_amount), sell_to=f.sell_to)
+                for f in solution.fulfillments
+            ],
+            inventory_trades=[InventoryTradeDto.from_domain(t) for t in solution.inventory_trades],
+            interactions=InteractionsDto(
+                pre=[InteractionDto.from_domain(i) for i in solution.pre_interactions],
+                intra=[InteractionDto.from_domain(i) for i in solution.interactions],
+                post=[InteractionDto.from_domain(i) for i in solution.post_interactions],
+            ),
+            claimed_score=None if claimed_score is None else str(claimed_score),
+        )
+
     def to_domain(self, auction_id: int, solver: str) -> Solution:
         return Solution(
             auction_id=auction_id, solver=solver, prices={t: int(p) for t, p in self.prices.items()},
-            fulfillments=tuple(Fulfillment(_hex(f.id, "id", 32), int(f.executed_amount)) for f in self.fulfillments),
+            fulfillments=tuple(f.to_domain() for f in self.fulfillments),
             inventory_trades=tuple(t.to_domain() for t in self.inventory_trades),
             pre_interactions=tuple(i.to_domain() for i in self.interactions.pre),
             interactions=tuple(i.to_domain() for i in self.interactions.intra),

@@ -193,5 +193,6 @@ def _dump(msg: Message) -> dict[str, object]:
 
 
 async def _close(ws: WebSocket) -> None:
-    with contextlib.suppress(RuntimeError):  # already closed by the peer
+    # Already closed, or the peer went away (a real server raises WebSocketDisconnect on the close frame).
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):
         await ws.close()

@@ -34,6 +34,7 @@ class RejectCode(enum.Enum):
     NOT_CANCELLABLE = "not_cancellable"  # already won, settling or finished
     RATE_LIMITED = "rate_limited"
     BODY_TOO_LARGE = "body_too_large"
+    NO_ROUTE = "no_route"  # a quote: no pool route between the tokens can fill the amount
 
 
 class Rejected(DomainError):

@@ -1,11 +1,13 @@
-"""In-memory twin of the keeper's job queue (tests, and the embedded single-process venue)."""
+"""In-memory twin of the keeper's job queue (tests, and the embedded single-process venue); the SQL one,
+shared by keeper processes, is solver.adapters.storage.jobs. Both pass tests/adapters/test_job_queue_contract.py.
+`MemoryStorage.jobs` is one of these."""
 
 from __future__ import annotations
 
 import asyncio
 
 from solver.domain.settlement_job import JobStatus, SettlementJob
-from solver.ports import StaleVersion
+from solver.ports import Conflict, StaleVersion
 
 
 class MemoryJobQueue:
@@ -33,6 +35,8 @@ class MemoryJobQueue:
             current = self._jobs.get(job.auction_id)
             if current is None or current.version != job.version - 1:
                 raise StaleVersion(f"job {job.auction_id} changed since version {job.version - 1}")
+            if job.sent[: len(current.sent)] != current.sent:
+                raise Conflict(f"job {job.auction_id}: a save may add sent transactions, never drop or change one")
             self._jobs[job.auction_id] = job
             return job
 

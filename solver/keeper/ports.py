@@ -18,11 +18,16 @@ class JobQueue(Protocol):
         ...
 
     async def save(self, job: SettlementJob) -> SettlementJob:
-        """Store `job` if the stored version is job.version - 1 (else raise StaleVersion); durable on return."""
+        """Store `job` if the stored version is job.version - 1 (else raise StaleVersion); durable on return.
+        Sent transactions are append-only: a save that drops or changes a stored one raises Conflict."""
         ...
 
     async def in_flight(self, keeper: str) -> list[SettlementJob]:
         """`keeper`'s SENDING jobs: what a restarted keeper must finish before claiming new work."""
+        ...
+
+    async def get(self, auction_id: int) -> SettlementJob | None:
+        """The stored job (for operators and tests; the keeper itself never needs it)."""
         ...
 
 

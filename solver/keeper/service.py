@@ -80,10 +80,14 @@ class Keeper:
             done = await self._queue.save(job.finished(JobStatus.REVERTED, f"simulation: {exc.reason}"))
             await self._on_outcome(done, None)
             return done
-        nonce = await self._reserve_nonce()
+        if job.nonce is None:
+            job = await self._queue.save(job.with_nonce(await self._reserve_nonce()))
+        else:  # restarted between reserving the nonce and storing a signed tx: nothing used it, keep it
+            self._next_nonce = max(self._next_nonce or 0, job.nonce + 1)
+        assert job.nonce is not None
         base_fee = await self._chain.base_fee()
-        job = await self._queue.save(job.with_nonce(nonce))
-        tx = self._sign(job, nonce, gas * 3 // 2 + 100_000, 2 * base_fee + self._config.tip_wei, self._config.tip_wei)
+        tip = self._config.tip_wei
+        tx = self._sign(job, job.nonce, gas * 3 // 2 + 100_000, 2 * base_fee + tip, tip)
         job = await self._queue.save(job.with_sent(tx))  # write-ahead: stored before it can be mined
         await self._chain.send_raw(tx.raw)
         return job

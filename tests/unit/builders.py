@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -10,6 +11,8 @@ from eth_utils.crypto import keccak
 from solver.domain.auction import Auction, Fulfillment, Order, Solution, TokenInfo
 from solver.domain.batch import Interaction, SigningScheme
 from solver.domain.intent import Intent, IntentKind
+from solver.domain.liquidity import Pool
+from solver.domain.liquidity.concentrated import ConcentratedLiquidityPool
 from solver.domain.liquidity.constant_product import ConstantProductPool
 
 WETH = "0x00000000000000000000000000000000000000e1"
@@ -57,6 +60,35 @@ def a_pool(
     return ConstantProductPool(address, token_b, token_a, reserve_b, reserve_a)
 
 
+def a_v3_pool(
+    token_a: str,
+    amount_a: int,
+    token_b: str,
+    amount_b: int,
+    *,
+    fee: int = 3000,
+    spacing: int = 60,
+    address: str | None = None,
+    extra_ticks: dict[int, int] | None = None,
+) -> ConcentratedLiquidityPool:
+    """A V3 pool whose one full-range position holds about amount_a of token_a and amount_b of token_b
+    (price amount_b / amount_a), plus `extra_ticks` (tick -> liquidityNet) on top."""
+    if address is None:
+        address = "0x" + keccak(text=f"v3{token_a.lower()}{token_b.lower()}{fee}").hex()[-40:]
+    (token0, amount0), (token1, amount1) = sorted(
+        ((token_a, amount_a), (token_b, amount_b)), key=lambda t: int(t[0], 16)
+    )
+    edge = 887272 // spacing * spacing
+    liquidity = math.isqrt(amount0 * amount1)  # full range: x = L / sqrtP, y = L * sqrtP
+    ticks = {-edge: liquidity, edge: -liquidity}
+    for tick, net in (extra_ticks or {}).items():
+        ticks[tick] = ticks.get(tick, 0) + net
+    sqrt_price_x96 = math.isqrt(amount1 * 2**192 // amount0)
+    probe = ConcentratedLiquidityPool.from_ticks(address, token0, token1, fee, spacing, sqrt_price_x96, 0, {})
+    in_range = sum(net for tick, net in ticks.items() if tick <= probe.tick)
+    return ConcentratedLiquidityPool.from_ticks(address, token0, token1, fee, spacing, sqrt_price_x96, in_range, ticks)
+
+
 def an_order(intent: Intent | None = None, *, remaining: int | None = None, **overrides: Any) -> Order:
     """An open order of `intent` (default: an_intent(**overrides)), id = its struct hash."""
     intent = intent if intent is not None else an_intent(**overrides)
@@ -69,9 +101,7 @@ def token_infos(prices: dict[str, int] | None = None) -> dict[str, TokenInfo]:
     return {t: TokenInfo(t, t[-2:], _DECIMALS.get(t, 18), p) for t, p in prices.items()}
 
 
-def an_auction(
-    *orders: Order, pools: tuple[ConstantProductPool, ...] = (), auction_id: int = 1, **overrides: Any
-) -> Auction:
+def an_auction(*orders: Order, pools: tuple[Pool, ...] = (), auction_id: int = 1, **overrides: Any) -> Auction:
     base = Auction(auction_id, 100, 2_000_000_000.0, orders, token_infos(), pools)
     return replace(base, **overrides)
 

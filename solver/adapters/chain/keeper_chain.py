@@ -20,6 +20,11 @@ class RpcKeeperChain:
     async def block_number(self) -> int:
         return int(await self._rpc.call("eth_blockNumber"), 16)
 
+    async def block_timestamp(self, block: int) -> float:
+        """The block's timestamp, unix seconds (accounting's `block_time`)."""
+        header = await self._rpc.call("eth_getBlockByNumber", hex(block), False)
+        return float(int(header["timestamp"], 16))
+
     async def base_fee(self) -> int:
         block = await self._rpc.call("eth_getBlockByNumber", "latest", False)
         return int(block["baseFeePerGas"], 16)

@@ -6,7 +6,7 @@ contract's custom errors (`SettlementReverted.name`, `.args`) where the library 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from web3.exceptions import ContractCustomError, ContractLogicError, Web3RPCErro
 from solver.domain.batch import Batch, Interaction, SigningScheme, Trade
 from solver.domain.fills import Fill, PoolFlow
 from solver.domain.intent import IntentKind
+from solver.keeper.ports import Receipt
 
 from .artifacts import forge_artifact
 from .manifest import Manifest, PoolInfo
@@ -158,7 +159,7 @@ class SettlementClient:
     def __init__(self, w3: Web3, settlement: str, pools: Sequence[PoolInfo], errors: ErrorDecoder) -> None:
         self._w3 = w3
         self.settlement = to_checksum_address(settlement)
-        self._pools = {to_checksum_address(p.address): p for p in pools}
+        self._logs = LogDecoder(settlement, pools)
         self._errors = errors
 
     def simulate(self, batch: Batch, sender: str, block: str | int = "latest") -> int:
@@ -195,31 +196,68 @@ class SettlementClient:
         return self.decode_receipt(receipt)
 
     def decode_receipt(self, receipt: Mapping[str, Any]) -> SettlementReceipt:
-        fills: list[Fill] = []
-        flows: list[PoolFlow] = []
-        solver, auction_id = "", -1
-        for log in receipt["logs"]:
-            emitter = to_checksum_address(log["address"])
-            topics = [bytes(t) for t in log["topics"]]
-            data = bytes(log["data"])
-            if emitter == self.settlement and topics:
-                if topics[0] == FILL_TOPIC:
-                    fills.append(_decode_fill(topics, data))
-                elif topics[0] == SETTLED_TOPIC:
-                    solver = to_checksum_address(topics[1][12:])
-                    auction_id = int.from_bytes(topics[2], "big")
-            elif emitter in self._pools and topics:
-                flows.extend(_decode_pool_swap(self._pools[emitter], topics[0], data))
+        logs = self._logs.decode(receipt["logs"])
         return SettlementReceipt(
-            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            tx_hash="0x" + _raw(receipt["transactionHash"]).hex(),
             block_number=int(receipt["blockNumber"]),
             gas_used=int(receipt["gasUsed"]),
             effective_gas_price=int(receipt["effectiveGasPrice"]),
-            solver=solver,
-            auction_id=auction_id,
-            fills=tuple(fills),
-            pool_flows=tuple(flows),
+            solver=logs.solver,
+            auction_id=logs.auction_id,
+            fills=tuple(logs.fills),
+            pool_flows=tuple(logs.pool_flows),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedLogs:
+    fills: list[Fill]  # every Fill event, in log order
+    pool_flows: list[PoolFlow]  # net flows of every Swap of a known pool
+    solver: str  # the Settled event's solver: the account that sent the settle call ("" if none)
+    auction_id: int  # the Settled event's auction id (-1 if none)
+
+
+class LogDecoder:
+    """Decodes a settle transaction's logs: the settlement's Fill and Settled events and known pools' Swaps.
+
+    Takes logs as web3 returns them (HexBytes) or as JSON-RPC does (0x hex strings).
+    """
+
+    @classmethod
+    def for_manifest(cls, manifest: Manifest) -> LogDecoder:
+        return cls(manifest.contracts["settlement"], manifest.pools)
+
+    def __init__(self, settlement: str, pools: Sequence[PoolInfo]) -> None:
+        self.settlement = to_checksum_address(settlement)
+        self._pools = {to_checksum_address(p.address): p for p in pools}
+
+    def decode(self, logs: Iterable[Mapping[str, Any]]) -> DecodedLogs:
+        decoded = DecodedLogs([], [], "", -1)
+        for log in logs:
+            emitter = to_checksum_address(log["address"])
+            topics = [_raw(t) for t in log["topics"]]
+            data = _raw(log["data"])
+            if emitter == self.settlement and topics:
+                if topics[0] == FILL_TOPIC:
+                    decoded.fills.append(_decode_fill(topics, data))
+                elif topics[0] == SETTLED_TOPIC:
+                    solver, auction_id = to_checksum_address(topics[1][12:]), int.from_bytes(topics[2], "big")
+                    decoded = DecodedLogs(decoded.fills, decoded.pool_flows, solver, auction_id)
+            elif emitter in self._pools and topics:
+                decoded.pool_flows.extend(_decode_pool_swap(self._pools[emitter], topics[0], data))
+        return decoded
+
+    def __call__(self, receipt: Receipt) -> tuple[list[Fill], list[PoolFlow], str]:
+        """A keeper receipt's fills, pool flows and settle-call sender: the `decode` Accounting takes."""
+        logs = self.decode(receipt.logs)
+        return logs.fills, logs.pool_flows, logs.solver
+
+
+def _raw(value: Any) -> bytes:
+    """Bytes of a log field, from web3's HexBytes or a JSON-RPC 0x hex string."""
+    if isinstance(value, str):
+        return bytes.fromhex(value.removeprefix("0x"))
+    return bytes(value)
 
 
 def _decode_fill(topics: list[bytes], data: bytes) -> Fill:

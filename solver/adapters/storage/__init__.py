@@ -1,13 +1,15 @@
 """Storage adapters: SQL (SQLite by default, PostgreSQL) and in-memory twins, chosen by URL.
 
-`await open_storage(url)` returns the three stores over one backend, its schema migrated to the newest
-revision: `memory://`, `sqlite+aiosqlite:///path/to/venue.db` or `postgresql+asyncpg://user@host/db`.
+`await open_storage(url)` returns the three stores and the keeper's job queue over one backend, its schema
+migrated to the newest revision: `memory://`, `sqlite+aiosqlite:///path/to/venue.db` or
+`postgresql+asyncpg://user@host/db`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
+from solver.keeper.ports import JobQueue
 from solver.ports import AuctionLog, FillLog, IntentStore
 
 from .memory import MemoryStorage
@@ -26,6 +28,9 @@ class Storage(Protocol):
 
     @property
     def fills(self) -> FillLog: ...
+
+    @property
+    def jobs(self) -> JobQueue: ...
 
     async def close(self) -> None: ...
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import TypeVar
 
 from solver.domain.lifecycle import IntentRecord, IntentStatus
@@ -23,6 +24,7 @@ from solver.domain.records import (
     fill_order,
     summarize,
 )
+from solver.keeper.memory import MemoryJobQueue
 from solver.ports import Conflict, StaleVersion, UnknownRecord
 
 
@@ -121,6 +123,17 @@ class MemoryFillLog:
         return summarize(await self.fills(query))
 
 
+class MemoryQuoteBook:
+    def __init__(self) -> None:
+        self._prices: dict[bytes, Fraction] = {}
+
+    async def record(self, intent_id: bytes, price: Fraction) -> None:
+        self._prices[intent_id] = price
+
+    async def quoted_price(self, intent_id: bytes) -> Fraction | None:
+        return self._prices.get(intent_id)
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -137,6 +150,7 @@ class MemoryStorage:
     intents: MemoryIntentStore = field(default_factory=MemoryIntentStore)
     auctions: MemoryAuctionLog = field(default_factory=MemoryAuctionLog)
     fills: MemoryFillLog = field(default_factory=MemoryFillLog)
+    jobs: MemoryJobQueue = field(default_factory=MemoryJobQueue)
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -21,6 +21,7 @@ from solver.domain.records import (
     SettlementRecord,
     StoredIntent,
 )
+from solver.domain.settlement_job import JobStatus, SentTransaction, SettlementJob
 
 Row = RowMapping
 
@@ -135,3 +136,34 @@ def settlement_row(settlement: SettlementRecord) -> dict[str, Any]:
 def settlement_record(row: Row) -> SettlementRecord:
     fields = {name: row[name] for name in _SETTLEMENT_FIELDS}
     return SettlementRecord(**fields, outcome=SettlementOutcome(row["outcome"]))
+
+
+_JOB_FIELDS = ("auction_id", "calldata", "intent_ids", "deadline_block", "keeper", "nonce", "reason", "version")
+_TX_FIELDS = ("raw", "gas_limit", "max_fee_per_gas", "max_priority_fee_per_gas")
+
+
+def job_row(job: SettlementJob) -> dict[str, Any]:
+    return {**{name: getattr(job, name) for name in _JOB_FIELDS}, "status": job.status.value}
+
+
+def sent_rows(job: SettlementJob, start: int = 0) -> list[dict[str, Any]]:
+    """Rows of `job.sent[start:]`, at their positions in the job."""
+    return [
+        {
+            "auction_id": job.auction_id,
+            "position": position,
+            "tx_hash": bytes.fromhex(tx.tx_hash.removeprefix("0x")),
+            **{name: getattr(tx, name) for name in _TX_FIELDS},
+        }
+        for position, tx in enumerate(job.sent[start:], start)
+    ]
+
+
+def sent_transaction(row: Row) -> SentTransaction:
+    return SentTransaction(tx_hash="0x" + row["tx_hash"].hex(), **{name: row[name] for name in _TX_FIELDS})
+
+
+def settlement_job(row: Row, sent: list[Row]) -> SettlementJob:
+    """The job in `row` with its sent transactions `sent`, ordered by position."""
+    fields: dict[str, Any] = {name: row[name] for name in _JOB_FIELDS}
+    return SettlementJob(**fields, status=JobStatus(row["status"]), sent=tuple(sent_transaction(r) for r in sent))

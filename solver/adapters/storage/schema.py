@@ -75,6 +75,19 @@ class Hex(sa.TypeDecorator[bytes]):
         return None if value is None else bytes.fromhex(value[2:])
 
 
+class HexList(sa.TypeDecorator[tuple[bytes, ...]]):
+    """A short, never queried tuple of byte strings as space-separated 0x-hex TEXT ("" for none)."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[bytes, ...] | None, dialect: Dialect) -> str | None:
+        return None if value is None else " ".join("0x" + item.hex() for item in value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> tuple[bytes, ...] | None:
+        return None if value is None else tuple(bytes.fromhex(item[2:]) for item in value.split())
+
+
 def address() -> sa.String:
     return sa.String(42)
 
@@ -204,4 +217,35 @@ fill_pool_volumes = sa.Table(
     sa.Column("pool", address(), primary_key=True),
     sa.Column("amount", amount(), nullable=False),  # buy-token units routed through `pool`
     sa.ForeignKeyConstraint(["tx_hash", "intent_id"], ["fills.tx_hash", "fills.intent_id"]),
+)
+
+# The keeper's queue of won solutions. A job's sent transactions are rows of their own, not a JSON column:
+# they are append-only (a save inserts the new ones and rewrites nothing), their fees stay exact uint256
+# columns like every other amount, and "has this job signed anything yet" is a plain indexed query.
+settlement_jobs = sa.Table(
+    "settlement_jobs",
+    metadata,
+    sa.Column("auction_id", amount(), primary_key=True),
+    sa.Column("calldata", Hex(), nullable=False),
+    sa.Column("intent_ids", HexList(), nullable=False),
+    sa.Column("deadline_block", amount(), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("keeper", address(), nullable=True),
+    sa.Column("nonce", amount(), nullable=True),
+    sa.Column("reason", sa.Text(), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Index("ix_settlement_jobs_status_auction_id", "status", "auction_id"),  # claim: the oldest pending job
+    sa.Index("ix_settlement_jobs_keeper_status", "keeper", "status"),  # in_flight: a keeper's sending jobs
+)
+
+settlement_job_txs = sa.Table(
+    "settlement_job_txs",
+    metadata,
+    sa.Column("auction_id", amount(), sa.ForeignKey("settlement_jobs.auction_id"), primary_key=True),
+    sa.Column("position", sa.Integer(), primary_key=True),  # 0 the first signed, then each replacement
+    sa.Column("tx_hash", Hex(), nullable=False, unique=True),
+    sa.Column("raw", Hex(), nullable=False),  # the signed transaction, re-broadcast as is after a restart
+    sa.Column("gas_limit", amount(), nullable=False),
+    sa.Column("max_fee_per_gas", amount(), nullable=False),
+    sa.Column("max_priority_fee_per_gas", amount(), nullable=False),
 )

@@ -2,22 +2,18 @@
 
 Each call is one transaction, committed before it returns. Writes are idempotent through
 INSERT ... ON CONFLICT DO NOTHING followed by a read of what won; intent updates are compare-and-set on
-the row's version. Driver errors are translated here: lost connections and lock time-outs become
-StorageUnavailable.
+the row's version. Driver errors are translated by `database.Database`: lost connections and lock
+time-outs become StorageUnavailable. The keeper's job queue is in `jobs`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from solver.domain.lifecycle import IntentRecord, IntentStatus
@@ -35,48 +31,11 @@ from solver.domain.records import (
 from solver.ports import Conflict, StaleVersion, StorageUnavailable, UnknownRecord
 
 from . import rows, schema
+from .database import UNAVAILABLE, Database, all_rows, first_row
 from .engine import create_engine
+from .group_commit import IntentGroupCommit
+from .jobs import SqlJobQueue
 from .migrations import upgrade
-
-# Connection refused or lost, lock or statement time-outs: the database, not the request, is the problem.
-UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
-
-
-class Database:
-    """An engine plus the two things every adapter needs: a transaction and an insert-if-absent."""
-
-    def __init__(self, engine: AsyncEngine) -> None:
-        self.engine = engine
-        self._dialect = engine.dialect.name
-        # SQLite runs one transaction at a time anyway (BEGIN IMMEDIATE); queueing them here instead of in
-        # SQLite's busy handler, which polls with sleeps of up to 100 ms, keeps contended writes fast.
-        self._turn = asyncio.Lock() if self._dialect == "sqlite" else contextlib.nullcontext()
-
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        try:
-            async with self._turn, self.engine.begin() as connection:
-                yield connection
-        except IntegrityError as exc:
-            raise Conflict(str(exc.orig)) from exc
-        except UNAVAILABLE as exc:
-            raise StorageUnavailable(str(exc)) from exc
-
-    async def insert_once(self, connection: AsyncConnection, table: sa.Table, row: Mapping[str, Any]) -> bool:
-        """Insert `row` unless it violates a unique key; True if it was inserted."""
-        insert = postgresql.insert if self._dialect == "postgresql" else sqlite.insert
-        result = await connection.execute(insert(table).on_conflict_do_nothing(), dict(row))
-        return result.rowcount == 1
-
-
-async def _one(connection: AsyncConnection, query: sa.Select[Any]) -> sa.RowMapping | None:
-    row: sa.RowMapping | None = (await connection.execute(query)).mappings().first()
-    return row
-
-
-async def _all(connection: AsyncConnection, query: sa.Select[Any]) -> list[sa.RowMapping]:
-    return list((await connection.execute(query)).mappings())
-
 
 T = TypeVar("T")
 
@@ -89,8 +48,16 @@ def _same_or_conflict(existing: T | None, new: T) -> None:
 class SqlIntentStore:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Concurrent adds and gets (intake's hot path) share one transaction per batch: see group_commit.
+        self._batches = IntentGroupCommit(db, self._add_one, self._get_one)
 
     async def add(self, record: IntentRecord) -> StoredIntent:
+        return await self._batches.add(record)
+
+    async def get(self, intent_id: bytes) -> StoredIntent | None:
+        return await self._batches.get(intent_id)
+
+    async def _add_one(self, record: IntentRecord) -> StoredIntent:
         stored = StoredIntent(record, 1)
         async with self._db.transaction() as connection:
             if await self._db.insert_once(connection, schema.intents, rows.intent_row(stored)):
@@ -100,7 +67,7 @@ class SqlIntentStore:
             raise Conflict(f"nonce {record.intent.nonce} of {record.intent.owner} is used by another intent")
         return existing
 
-    async def get(self, intent_id: bytes) -> StoredIntent | None:
+    async def _get_one(self, intent_id: bytes) -> StoredIntent | None:
         async with self._db.transaction() as connection:
             return await _intent(connection, intent_id)
 
@@ -120,7 +87,7 @@ class SqlIntentStore:
         c = schema.intents.c
         query = sa.select(schema.intents).where(where).order_by(c.accepted_at, c.intent_id)
         async with self._db.transaction() as connection:
-            return [rows.stored_intent(row) for row in await _all(connection, query)]
+            return [rows.stored_intent(row) for row in await all_rows(connection, query)]
 
     async def _write(
         self, intent_id: bytes, version: int, change: Callable[[StoredIntent], StoredIntent]
@@ -142,7 +109,7 @@ class SqlIntentStore:
 
 
 async def _intent(connection: AsyncConnection, intent_id: bytes) -> StoredIntent | None:
-    row = await _one(connection, sa.select(schema.intents).where(schema.intents.c.intent_id == intent_id))
+    row = await first_row(connection, sa.select(schema.intents).where(schema.intents.c.intent_id == intent_id))
     return None if row is None else rows.stored_intent(row)
 
 
@@ -178,13 +145,13 @@ class SqlAuctionLog:
         order = (sa.nulls_last(c.score.desc()), sa.func.lower(c.solver))
         query = sa.select(schema.bids).where(c.auction_id == auction_id).order_by(*order)
         async with self._db.transaction() as connection:
-            return [rows.bid_record(row) for row in await _all(connection, query)]
+            return [rows.bid_record(row) for row in await all_rows(connection, query)]
 
     async def settlements(self, auction_id: int) -> list[SettlementRecord]:
         c = schema.settlements.c
         query = sa.select(schema.settlements).where(c.auction_id == auction_id).order_by(c.block_number, c.tx_hash)
         async with self._db.transaction() as connection:
-            return [rows.settlement_record(row) for row in await _all(connection, query)]
+            return [rows.settlement_record(row) for row in await all_rows(connection, query)]
 
     async def _record_once(
         self,
@@ -196,11 +163,12 @@ class SqlAuctionLog:
         record: T,
     ) -> None:
         async with self._db.transaction() as connection:
-            if await _one(connection, sa.select(schema.auctions.c.auction_id).where(_auction_is(auction_id))) is None:
+            known = sa.select(schema.auctions.c.auction_id).where(_auction_is(auction_id))
+            if await first_row(connection, known) is None:
                 raise UnknownRecord(f"no auction {auction_id}")
             if await self._db.insert_once(connection, table, row):
                 return
-            existing = await _one(connection, sa.select(table).where(key))
+            existing = await first_row(connection, sa.select(table).where(key))
         _same_or_conflict(None if existing is None else to_domain(existing), record)
 
 
@@ -209,14 +177,14 @@ def _auction_is(auction_id: int) -> sa.ColumnElement[bool]:
 
 
 async def _auction(connection: AsyncConnection, auction_id: int) -> AuctionRecord | None:
-    row = await _one(connection, sa.select(schema.auctions).where(_auction_is(auction_id)))
+    row = await first_row(connection, sa.select(schema.auctions).where(_auction_is(auction_id)))
     if row is None:
         return None
     orders, prices = schema.auction_orders, schema.auction_prices
-    order_rows = await _all(
+    order_rows = await all_rows(
         connection, sa.select(orders).where(orders.c.auction_id == auction_id).order_by(orders.c.position)
     )
-    price_rows = await _all(connection, sa.select(prices).where(prices.c.auction_id == auction_id))
+    price_rows = await all_rows(connection, sa.select(prices).where(prices.c.auction_id == auction_id))
     return rows.auction_record(row, [r["intent_id"] for r in order_rows], {r["token"]: r["price"] for r in price_rows})
 
 
@@ -262,22 +230,23 @@ async def _fills(connection: AsyncConnection, query: FillFilter, *extra: sa.Colu
     fills, pools = schema.fills, schema.fill_pool_volumes
     where = [*_conditions(query), *extra]
     order = (fills.c.settled_at, fills.c.tx_hash, fills.c.intent_id)
-    fill_rows = await _all(connection, sa.select(fills).where(*where).order_by(*order))
+    fill_rows = await all_rows(connection, sa.select(fills).where(*where).order_by(*order))
     joined = sa.and_(pools.c.tx_hash == fills.c.tx_hash, pools.c.intent_id == fills.c.intent_id)
     by_fill: dict[tuple[bytes, bytes], dict[str, int]] = defaultdict(dict)
-    for row in await _all(connection, sa.select(pools).join(fills, joined).where(*where)):
+    for row in await all_rows(connection, sa.select(pools).join(fills, joined).where(*where)):
         by_fill[(row["tx_hash"], row["intent_id"])][row["pool"]] = row["amount"]
     return [rows.fill_record(row, by_fill[(row["tx_hash"], row["intent_id"])]) for row in fill_rows]
 
 
 @dataclass(frozen=True, slots=True)
 class SqlStorage:
-    """The three SQL stores over one engine."""
+    """The SQL stores and the keeper's job queue over one engine."""
 
     engine: AsyncEngine
     intents: SqlIntentStore
     auctions: SqlAuctionLog
     fills: SqlFillLog
+    jobs: SqlJobQueue
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStorage:
@@ -290,7 +259,7 @@ class SqlStorage:
                 await engine.dispose()
                 raise StorageUnavailable(f"cannot migrate {engine.url!r}: {exc}") from exc
         db = Database(engine)
-        return cls(engine, SqlIntentStore(db), SqlAuctionLog(db), SqlFillLog(db))
+        return cls(engine, SqlIntentStore(db), SqlAuctionLog(db), SqlFillLog(db), SqlJobQueue(db))
 
     async def close(self) -> None:
         await self.engine.dispose()

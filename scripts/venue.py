@@ -1,0 +1,163 @@
+"""The README's main command: the whole venue on embedded defaults, with a stream of demo intents.
+
+Starts the devnet (anvil, one block per second), the intake API and the solvers' WebSocket, the auction
+house (one round per block), the keeper and the bundled baseline solver (which connects over the same
+WebSocket as any third party), then posts demo intents from several wallets and shows them being
+auctioned, won and settled. It keeps serving until Ctrl-C (`--exit` stops once the demo has settled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import uvicorn  # noqa: E402
+
+from solver import bootstrap, venue_demo  # noqa: E402
+from solver.adapters.chain.anvil import DEFAULT_PORT, free_port, port_is_free  # noqa: E402
+from solver.adapters.chain.devnet import running_devnet  # noqa: E402
+from solver.domain.lifecycle import TERMINAL, IntentStatus  # noqa: E402
+from solver.settings import Secret, Settings  # noqa: E402
+
+STATE_DIR = ROOT / ".venue"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--api-port", type=int, default=8080, help="HTTP/WebSocket port (default 8080, else a free one)")
+    p.add_argument("--chain-port", type=int, default=DEFAULT_PORT, help="anvil port (default 8545, else free)")
+    p.add_argument("--exit", action="store_true", help="stop once the demo intents are settled")
+    p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the demo to settle")
+    return p.parse_args(argv)
+
+
+def _port(wanted: int) -> int:
+    return wanted if port_is_free(wanted) else free_port()
+
+
+async def run(args: argparse.Namespace) -> int:
+    STATE_DIR.mkdir(exist_ok=True)
+    with running_devnet(_port(args.chain_port), block_time=1.0) as net:
+        m = net.manifest
+        db = STATE_DIR / "venue.db"
+        for stale in STATE_DIR.glob("venue.db*"):  # a fresh chain needs a fresh record of intents
+            stale.unlink()
+        settings = Settings(
+            rpc_url=net.rpc_url, database_url=f"sqlite+aiosqlite:///{db}",
+            keeper_key=Secret(m.account("solver").private_key), api_port=_port(args.api_port),
+        )  # fmt: skip
+        async with bootstrap.venue(settings, m) as venue:
+            return await _serve(venue, args, net.rpc_url)
+
+
+async def _serve(venue: bootstrap.Venue, args: argparse.Namespace, rpc_url: str) -> int:
+    s = venue.settings
+    server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning"))
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(server.serve()),
+        asyncio.create_task(venue.keeper.run(stop)),
+        asyncio.create_task(_rounds(venue, stop)),
+    ]
+    base = f"http://{s.api_host}:{s.api_port}"
+    while not server.started:
+        await asyncio.sleep(0.02)
+    tasks.append(asyncio.create_task(bootstrap.baseline_solver(venue, f"ws://{s.api_host}:{s.api_port}/solvers/v1")))
+    print(f"venue: API {base}/docs  solvers ws://{s.api_host}:{s.api_port}/solvers/v1  chain {rpc_url}", flush=True)
+    try:
+        ok = await _demo(venue, base, args.timeout)
+        await _summary(venue)
+        if args.exit:
+            return 0 if ok else 1
+        print(f"venue: serving at {base} (POST {base}/v1/intents); Ctrl-C to stop", flush=True)
+        await asyncio.Event().wait()
+        return 0
+    finally:
+        stop.set()
+        server.should_exit = True
+        serving, others = tasks[0], tasks[1:]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+        await asyncio.wait({serving}, timeout=5)  # uvicorn finishes its own shutdown (lifespan, sockets)
+
+
+async def _rounds(venue: bootstrap.Venue, stop: asyncio.Event) -> None:
+    interval = venue.settings.round_interval_s
+    while not stop.is_set():
+        started = time.monotonic()
+        report = await venue.house.run_round()
+        if report is not None:
+            stages = " ".join(f"{k} {v * 1e3:.0f}ms" for k, v in report.stage_seconds.items())
+            usd = (report.score or 0) / 10**36  # scores are in the numeraire, 1e-36 USD
+            winner = f"winner {report.winner} surplus ${usd:,.2f}" if report.winner else "no valid bid"
+            print(f"round {report.auction_id}: {report.orders} orders, {report.bids} bids, {winner} ({stages})",
+                  flush=True)  # fmt: skip
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+async def _demo(venue: bootstrap.Venue, base: str, timeout: float) -> bool:
+    now = int(time.time())
+    accepted: dict[str, str] = {}  # intent id -> label
+    async with aiohttp.ClientSession() as http:
+        for item in venue_demo.wave(venue.manifest, now, 1):
+            async with http.post(f"{base}/v1/intents", json=item.body) as response:
+                reply: dict[str, Any] = await response.json()
+            outcome = "accepted" if response.status in (200, 201) else str(reply.get("code"))
+            mark = "ok " if outcome == item.expect else "!! "
+            print(f"{mark}POST {item.label:<36} -> {response.status} {reply.get('id') or reply.get('reason')}",
+                  flush=True)  # fmt: skip
+            if outcome == "accepted":
+                accepted[reply["id"]] = item.label
+    return await _await_settlement(venue, accepted, timeout)
+
+
+async def _await_settlement(venue: bootstrap.Venue, accepted: dict[str, str], timeout: float) -> bool:
+    seen: dict[str, IntentStatus] = {}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for intent_id, label in accepted.items():
+            stored = await venue.storage.intents.get(bytes.fromhex(intent_id[2:]))
+            if stored is not None and seen.get(intent_id) is not stored.record.status:
+                seen[intent_id] = stored.record.status
+                print(f"    {label:<36} {stored.record.status.value} (filled {stored.record.filled})", flush=True)
+        if all(s in TERMINAL for s in seen.values()) and len(seen) == len(accepted):
+            return True
+        await asyncio.sleep(0.25)
+    print("venue: demo intents still open after the timeout", flush=True)
+    return False
+
+
+async def _summary(venue: bootstrap.Venue) -> None:
+    summary = await bootstrap.fill_summary(venue)
+    if summary:
+        print(summary, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    loop = asyncio.new_event_loop()
+    main_task = loop.create_task(run(args))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, main_task.cancel)
+    try:
+        return loop.run_until_complete(main_task)
+    except asyncio.CancelledError:
+        print("\nvenue: stopped", flush=True)
+        return 0
+    finally:
+        loop.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

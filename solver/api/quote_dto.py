@@ -1,0 +1,71 @@
+"""JSON shapes of a quote request and its answer. Amounts are decimal strings of base units."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from solver.domain.errors import DomainError
+from solver.domain.intake import RejectCode, Rejected
+from solver.domain.intent import IntentKind
+from solver.domain.primitives import address
+from solver.domain.quoting import Quote, QuoteRequest
+
+from .dto import _amount
+
+
+class QuoteBody(BaseModel):
+    """What a wallet asks before signing: `amount` is the exact side (sell amount or buy amount)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    sell_token: str = Field(alias="sellToken")
+    buy_token: str = Field(alias="buyToken")
+    kind: Literal["sell", "buy"]
+    amount: str = Field(description="decimal string, base units of the exact side")
+    slippage_bps: int = Field(default=50, alias="slippageBps", description="room for the suggested limit")
+
+    def to_domain(self) -> QuoteRequest:
+        try:
+            sell, buy = address(self.sell_token), address(self.buy_token)
+        except DomainError as exc:
+            raise Rejected(RejectCode.MALFORMED, str(exc)) from exc
+        kind = IntentKind.BUY if self.kind == "buy" else IntentKind.SELL
+        return QuoteRequest(sell, buy, kind, _amount(self.amount, "amount"), self.slippage_bps)
+
+
+class HopView(BaseModel):
+    pool: str
+    token_in: str = Field(serialization_alias="tokenIn")
+    token_out: str = Field(serialization_alias="tokenOut")
+    amount_in: str = Field(serialization_alias="amountIn")
+    amount_out: str = Field(serialization_alias="amountOut")
+
+
+class LimitView(BaseModel):
+    """The amounts to sign: the expected amounts with the requested slippage, rounded against the user."""
+
+    sell_amount: str = Field(serialization_alias="sellAmount")
+    buy_amount: str = Field(serialization_alias="buyAmount")
+
+
+class QuoteView(BaseModel):
+    sell_amount: str = Field(serialization_alias="sellAmount", description="expected")
+    buy_amount: str = Field(serialization_alias="buyAmount", description="expected")
+    route: list[HopView]
+    suggested_limit: LimitView = Field(serialization_alias="suggestedLimit")
+    block: int = Field(description="the block whose pool state the quote is priced on")
+
+    @classmethod
+    def from_domain(cls, q: Quote) -> QuoteView:
+        r = q.route
+        hops = [
+            HopView(pool=address(pool.address), token_in=address(r.tokens[i]), token_out=address(r.tokens[i + 1]),
+                    amount_in=str(r.amounts[i]), amount_out=str(r.amounts[i + 1]))
+            for i, pool in enumerate(r.pools)
+        ]  # fmt: skip
+        return cls(
+            sell_amount=str(q.sell_amount), buy_amount=str(q.buy_amount), route=hops,
+            suggested_limit=LimitView(sell_amount=str(q.limit_sell), buy_amount=str(q.limit_buy)), block=q.block,
+        )  # fmt: skip
