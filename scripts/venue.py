@@ -94,6 +94,7 @@ async def _serve(venue: bootstrap.Venue, args: argparse.Namespace, rpc_url: str)
 
 async def _rounds(venue: bootstrap.Venue, stop: asyncio.Event) -> None:
     interval = venue.settings.round_interval_s
+    await venue.house.recover()
     while not stop.is_set():
         started = time.monotonic()
         report = await venue.house.run_round()

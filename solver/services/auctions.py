@@ -114,6 +114,14 @@ class AuctionHouse:
 
     # ---- rounds -----------------------------------------------------------------------------------
 
+    async def recover(self) -> int:
+        """After a crash mid-round: intents left IN_AUCTION go back to OPEN (their round died with the
+        process; won ones were queued for the keeper before being marked WON). Returns how many."""
+        reopened = 0
+        for stored in await self._store.by_status(IntentStatus.IN_AUCTION):
+            reopened += await self._move(stored, IntentStatus.OPEN) is not None
+        return reopened
+
     async def run_round(self) -> RoundReport | None:
         t0 = time.perf_counter()
         block = await self._chain.block_number()
@@ -144,6 +152,7 @@ class AuctionHouse:
         )  # fmt: skip
 
     async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
+        await self.recover()
         while not stop.is_set():
             started = self._clock()
             await self.run_round()

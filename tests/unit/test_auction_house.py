@@ -221,3 +221,18 @@ def test_expired_and_on_chain_cancelled_intents_are_retired_not_auctioned() -> N
         assert await status(v, BOB_BUYS) is IntentStatus.CANCELLED
 
     asyncio.run(scenario())
+
+
+def test_after_a_crash_mid_round_intents_in_auction_are_offered_again_and_won_ones_stay_queued() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+        for intent in (ALICE_SELLS, BOB_BUYS):  # the process died after offering them
+            stored = await v.store.get(intent.struct_hash())
+            assert stored is not None
+            await v.store.set_status(intent.struct_hash(), IntentStatus.IN_AUCTION, stored.version)
+        assert await v.house.recover() == 2
+        assert await status(v, ALICE_SELLS) is IntentStatus.OPEN and await status(v, BOB_BUYS) is IntentStatus.OPEN
+        assert await v.house.recover() == 0  # nothing left to recover
+
+    asyncio.run(scenario())
