@@ -19,7 +19,10 @@ DEFAULT_TIMEOUT_S = 10.0  # seconds per HTTP request
 _RECEIPT_POLL_S = 0.002  # seconds between receipt polls when the node lacks eth_sendTransactionSync
 _RECEIPT_TIMEOUT_S = 30.0  # seconds to wait for a receipt in that fallback
 _METHOD_NOT_FOUND = -32601  # JSON-RPC error code
-_GAS_HEADROOM = 20_000  # gas added to every estimate on top of 25 %
+# Pools write time-dependent state (V2 price accumulators, V3 oracle slots) only when the block timestamp
+# moved since their last swap: up to ~45k gas per pool more than an estimate made within the same second.
+# Unused gas is not charged, so the headroom is generous.
+_GAS_HEADROOM = 100_000
 
 
 class ChainError(Exception):
@@ -96,7 +99,7 @@ def send_transaction(w3: Web3, tx: dict[str, Any], *, what: str = "transaction")
 
 
 def estimate_gas(w3: Web3, tx: dict[str, Any], *, what: str = "transaction") -> int:
-    """The node's gas estimate for `tx` plus 25 % and 20k gas of headroom."""
+    """The node's gas estimate for `tx` plus 25 % and 100k gas of headroom (see _GAS_HEADROOM)."""
     try:
         estimate = int(call(w3, "eth_estimateGas", tx), 16)
     except RpcError as exc:
