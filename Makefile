@@ -20,6 +20,9 @@ test: setup ## forge tests, then pytest (unit, adapters on anvil, end-to-end)
 bench: setup ## gas table: ours vs GPv2, measured from receipts on anvil
 	@$(PY) scripts/gas_bench.py
 
+bench-intake: setup ## intake throughput on one uvicorn worker: signed intents at a target rate (ARGS="--seconds 20")
+	@$(PY) scripts/bench_intake.py $(ARGS)
+
 devnet: setup ## start the devnet alone and keep it running
 	@$(PY) scripts/devnet.py
 

@@ -51,8 +51,10 @@ class OwnerStateReader:
         return OwnerState(block, balance, allowance, bool(word >> (q.nonce & 0xFF) & 1))
 
     async def _fill(self, block: int, queries: Sequence[StateQuery]) -> None:
-        funds = sorted({(q.owner, q.token) for q in queries} - self._funds.keys())
-        words = sorted({(q.owner, q.nonce >> 8) for q in queries} - self._words.keys())
+        # What this batch needs and the block's cache lacks. (Not `set - dict.keys()`: CPython computes that
+        # by walking the whole cache, which grows with every intent of the block.)
+        funds = sorted({k for k in ((q.owner, q.token) for q in queries) if k not in self._funds})
+        words = sorted({k for k in ((q.owner, q.nonce >> 8) for q in queries) if k not in self._words})
         tag = hex(block)
         spender = _address_word(self._spender)
         calls = [self._call(token, BALANCE_OF + _address_word(owner), tag) for owner, token in funds]

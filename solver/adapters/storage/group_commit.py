@@ -61,11 +61,14 @@ class IntentGroupCommit:
         return result
 
     async def _submit(self, intent_id: bytes, record: IntentRecord | None) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._pending = [op for op in self._pending if not op.future.get_loop().is_closed()]
+        loop = asyncio.get_running_loop()
+        if self._flushing is not None and self._flushing.get_loop() is not loop:
+            # The store outlived an event loop (tests run each call in a loop of its own): drop its leftovers.
+            self._pending = [op for op in self._pending if op.future.get_loop() is loop]
+            self._flushing = None
+        future: asyncio.Future[Any] = loop.create_future()
         self._pending.append(_Op(future, intent_id, record))
-        loop = future.get_loop()
-        if self._flushing is None or self._flushing.done() or self._flushing.get_loop() is not loop:
+        if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush())
         return await future
 
@@ -88,11 +91,11 @@ class IntentGroupCommit:
     async def _write(self, batch: Sequence[_Op]) -> list[Any]:
         lookups = list({op.intent_id for op in batch if op.record is None})
         adds = [op.record for op in batch if op.record is not None]
+        values = [rows.intent_row(StoredIntent(r, 1)) for r in adds]
         async with self._db.transaction() as connection:
             found = await _by_id(connection, lookups)
-            inserted = await self._insert(connection, adds)
-            missing = list({r.intent_id for r in adds} - inserted)
-            existing = await _by_id(connection, missing)
+            inserted = await _insert(connection, self._db.dialect, values)
+            existing = await _by_id(connection, list({r.intent_id for r in adds} - inserted))
         results: list[Any] = []
         for op in batch:
             if op.record is None:
@@ -106,16 +109,6 @@ class IntentGroupCommit:
                 results.append(Conflict(f"nonce {intent.nonce} of {intent.owner} is used by another intent"))
         return results
 
-    async def _insert(self, connection: AsyncConnection, records: Sequence[IntentRecord]) -> set[bytes]:
-        """Insert what does not violate a unique key; the ids that went in."""
-        if not records:
-            return set()
-        insert = postgresql.insert if self._db.dialect == "postgresql" else sqlite.insert
-        values = [rows.intent_row(StoredIntent(r, 1)) for r in records]
-        statement = insert(schema.intents).values(values).on_conflict_do_nothing()
-        result = await connection.execute(statement.returning(schema.intents.c.intent_id))
-        return {row[0] for row in result}
-
     async def _one_by_one(self, batch: Sequence[_Op]) -> None:
         for op in batch:
             try:
@@ -126,11 +119,29 @@ class IntentGroupCommit:
                 _settle(op.future, result)
 
 
+def _insert_statement(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING intent_id: the rows that did not violate a unique key.
+
+    Executed with a list of rows, SQLAlchemy sends it as multi-row INSERTs ("insertmanyvalues") from one
+    compiled, cached statement; `.values(rows)` would compile a new statement for every batch."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(schema.intents).on_conflict_do_nothing().returning(schema.intents.c.intent_id)
+
+
+def _by_id_query(ids: Sequence[bytes]) -> sa.Select[Any]:
+    return sa.select(schema.intents).where(schema.intents.c.intent_id.in_(ids))
+
+
+async def _insert(connection: AsyncConnection, dialect: str, values: list[dict[str, Any]]) -> set[bytes]:
+    if not values:
+        return set()
+    return {row[0] for row in await connection.execute(_insert_statement(dialect), values)}
+
+
 async def _by_id(connection: AsyncConnection, ids: Sequence[bytes]) -> dict[bytes, StoredIntent]:
     if not ids:
         return {}
-    query = sa.select(schema.intents).where(schema.intents.c.intent_id.in_(ids))
-    return {row["intent_id"]: rows.stored_intent(row) for row in await all_rows(connection, query)}
+    return {row["intent_id"]: rows.stored_intent(row) for row in await all_rows(connection, _by_id_query(ids))}
 
 
 def _settle(future: asyncio.Future[Any], result: Any = None, exc: BaseException | None = None) -> None:
