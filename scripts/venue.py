@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -26,6 +27,7 @@ import uvicorn  # noqa: E402
 from solver import bootstrap, venue_demo  # noqa: E402
 from solver.adapters.chain.anvil import DEFAULT_PORT, free_port, port_is_free  # noqa: E402
 from solver.adapters.chain.devnet import running_devnet  # noqa: E402
+from solver.adapters.chain.manifest import Manifest  # noqa: E402
 from solver.domain.lifecycle import TERMINAL, IntentStatus  # noqa: E402
 from solver.settings import Secret, Settings  # noqa: E402
 
@@ -38,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--chain-port", type=int, default=DEFAULT_PORT, help="anvil port (default 8545, else free)")
     p.add_argument("--exit", action="store_true", help="stop once the demo intents are settled")
     p.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for the demo to settle")
+    p.add_argument("--role", choices=("all", "api"), default="all",
+                   help="all: everything on a fresh devnet with the demo (default); api: intake, solvers' "
+                        "WebSocket and auction house from VENUE_* settings against a deployed chain (docker-compose)")
     return p.parse_args(argv)
 
 
@@ -46,6 +51,10 @@ def _port(wanted: int) -> int:
 
 
 async def run(args: argparse.Namespace) -> int:
+    if args.role == "api":
+        settings = Settings.from_env(os.environ)
+        async with bootstrap.venue(settings, Manifest.load(settings.manifest_path)) as venue:
+            return await _serve_api(venue)
     STATE_DIR.mkdir(exist_ok=True)
     with running_devnet(_port(args.chain_port), block_time=1.0) as net:
         m = net.manifest
@@ -60,8 +69,27 @@ async def run(args: argparse.Namespace) -> int:
             return await _serve(venue, args, net.rpc_url)
 
 
+async def _serve_api(venue: bootstrap.Venue) -> int:
+    """The API role: serve intake and solvers, run a round per block, until stopped (the keeper is separate)."""
+    s = venue.settings
+    server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning"))
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(_rounds(venue, stop))]
+    if venue.keeper is not None:
+        tasks.append(asyncio.create_task(venue.keeper.run(stop)))
+    try:
+        await server.serve()
+        return 0
+    finally:
+        stop.set()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def _serve(venue: bootstrap.Venue, args: argparse.Namespace, rpc_url: str) -> int:
     s = venue.settings
+    assert venue.keeper is not None  # the demo runs its keeper in-process
     server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning"))
     stop = asyncio.Event()
     tasks = [

@@ -61,7 +61,7 @@ class Venue:
     intake: IntakeService
     hub: SolverHub
     house: AuctionHouse
-    keeper: Keeper
+    keeper: Keeper | None  # None in a process without the keeper's key (the keeper runs elsewhere)
     jobs: JobQueue
     app: FastAPI
 
@@ -115,8 +115,8 @@ def auction_wire(auction: Auction) -> dict[str, Any]:
 
 @asynccontextmanager
 async def venue(settings: Settings, manifest: Manifest) -> AsyncIterator[Venue]:
-    if settings.keeper_key is None:
-        raise ValueError("VENUE_KEEPER_KEY is required: the keeper signs settle transactions")
+    if settings.keeper_key is None and settings.keeper_address is None:
+        raise ValueError("VENUE_KEEPER_KEY or VENUE_KEEPER_ADDRESS is required: bids are simulated as the keeper")
     storage = await open_storage(settings.database_url)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
     try:
@@ -127,14 +127,14 @@ async def venue(settings: Settings, manifest: Manifest) -> AsyncIterator[Venue]:
 
 
 def _wire(settings: Settings, manifest: Manifest, storage: Storage, session: aiohttp.ClientSession) -> Venue:
-    assert settings.keeper_key is not None
     rpc = AsyncRpc(settings.rpc_url, session)
     settlement = manifest.contracts["settlement"]
     reader = OwnerStateReader(settings.rpc_url, settlement, manifest.contracts["spender"], session)
     domain = Eip712Domain(manifest.chain_id, settlement)
     policy = IntakePolicy(domain, frozenset(t.address for t in manifest.tokens.values()))
     intake = IntakeService(storage.intents, CoalescingOwnerStates(reader), policy)
-    keeper_account = EthAccount.from_key(settings.keeper_key.reveal())
+    keeper_account = None if settings.keeper_key is None else EthAccount.from_key(settings.keeper_key.reveal())
+    sender = keeper_account.address if keeper_account is not None else str(settings.keeper_address)
     chain = RpcKeeperChain(rpc, settlement, contract_errors())
     jobs = storage.jobs  # durable with SQL: a separate keeper process (scripts/keeper.py) can take them
     hub = SolverHub()
@@ -143,14 +143,17 @@ def _wire(settings: Settings, manifest: Manifest, storage: Storage, session: aio
     house = AuctionHouse(
         storage.intents, storage.auctions, jobs, ChainView(reader), snapshots,
         DevnetReferencePrices(manifest), chain, hub, encode_settle, auction_wire,
-        AuctionConfig(bid_window_s=settings.bid_window_s, simulation_sender=keeper_account.address,
+        AuctionConfig(bid_window_s=settings.bid_window_s, simulation_sender=sender,
                       inventory_accounts=inventory),
     )  # fmt: skip
     accounting = Accounting(
         storage.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest), chain.block_timestamp,
         hub.notify, inventory_accounts=inventory,
     )  # fmt: skip
-    keeper = Keeper(jobs, chain, keeper_account, KeeperConfig(manifest.chain_id, settlement), accounting.on_outcome)
+    keeper = (
+        None if keeper_account is None
+        else Keeper(jobs, chain, keeper_account, KeeperConfig(manifest.chain_id, settlement), accounting.on_outcome)
+    )  # fmt: skip
 
     async def current_liquidity() -> PoolSnapshot:
         block = await reader.block_number()

@@ -48,6 +48,7 @@ class Settings:
     rate_limit_per_s: float = 50.0  # per client address, token bucket refill
     rate_limit_burst: int = 100
     keeper_key: Secret | None = None
+    keeper_address: str | None = None  # without the key (API role): whose settle calls are simulated
     solver_key: Secret | None = None
 
     @classmethod

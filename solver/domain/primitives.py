@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from eth_utils.address import is_hex_address, to_checksum_address
 
 from .errors import DomainError
@@ -12,7 +14,15 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 
 def address(value: str) -> str:
     """The checksummed form of a 20-byte hex address; raises DomainError otherwise."""
-    if not isinstance(value, str) or not is_hex_address(value):
+    if not isinstance(value, str):
+        raise DomainError(f"not a 20-byte hex address: {value!r}")
+    return _checksummed(value)
+
+
+@lru_cache(maxsize=65_536)
+def _checksummed(value: str) -> str:
+    """EIP-55 checksumming hashes the address: cached, since venues see the same owners and tokens again."""
+    if not is_hex_address(value):
         raise DomainError(f"not a 20-byte hex address: {value!r}")
     return str(to_checksum_address(value))
 
