@@ -13,12 +13,12 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from solver.adapters.chain.devnet import Devnet, revert, running_devnet, snapshot
+
 # Property tests explore the same examples on every run: a red CI is reproducible, never a roll of dice.
 # (Run `pytest --hypothesis-seed=random`-style exploration locally when hunting for new counterexamples.)
 settings.register_profile("deterministic", derandomize=True)
 settings.load_profile("deterministic")
-
-from solver.adapters.chain.devnet import Devnet, revert, running_devnet, snapshot
 
 
 @pytest.fixture(scope="session")
