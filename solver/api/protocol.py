@@ -8,7 +8,7 @@ ids, calldata and signatures 0x hex. `docs/schemas/` holds the JSON Schemas gene
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -86,24 +86,13 @@ class OrderDto(Message):
     def from_domain(cls, order: Order) -> OrderDto:
         i = order.intent
         return cls(
-            id="0x" + order.intent_id.hex(), owner=i.owner, sell_token=i.sell_token, buy_token=i.buy_token,
-            receiver=i.receiver, sell_amount=str(i.sell_amount), buy_amount=str(i.buy_amount), valid_to=i.valid_to,
-            nonce=str(i.nonce), kind="buy" if i.kind is IntentKind.BUY else "sell",
-            partially_fillable=i.partially_fillable, app_data="0x" + i.app_data.hex(), remaining=str(order.remaining),
-            signing_scheme="eip1271" if order.scheme is SigningScheme.EIP1271 else "eip712",
-            signature="0x" + order.signature.hex(),
-        )  # fmt: skip
+            id="0x" + order.intent_id.hex(), remaining=str(order.remaining),
+            **_intent_fields(i, order.scheme, order.signature),
+        )
 
     def to_domain(self) -> Order:
         """The auction order; raises ValueError (DomainError) on values the venue would never send."""
-        intent = Intent(
-            owner=self.owner, sell_token=self.sell_token, buy_token=self.buy_token, receiver=self.receiver,
-            sell_amount=_amount(self.sell_amount, "sellAmount"), buy_amount=_amount(self.buy_amount, "buyAmount"),
-            valid_to=self.valid_to, nonce=int(self.nonce),
-            kind=IntentKind.BUY if self.kind == "buy" else IntentKind.SELL,
-            partially_fillable=self.partially_fillable, app_data=_hex(self.app_data, "appData", 32),
-        )  # fmt: skip
-        scheme = SigningScheme.EIP1271 if self.signing_scheme == "eip1271" else SigningScheme.EIP712
+        intent, scheme = _signed_intent(self)
         return Order(_hex(self.id, "id", 32), intent, _hex(self.signature, "signature"), scheme, int(self.remaining))
 
 
@@ -307,23 +296,12 @@ class InventoryTradeDto(Message):
     def from_domain(cls, trade: Trade) -> InventoryTradeDto:
         i = trade.intent
         return cls(
-            owner=i.owner, sell_token=i.sell_token, buy_token=i.buy_token, receiver=i.receiver,
-            sell_amount=str(i.sell_amount), buy_amount=str(i.buy_amount), valid_to=i.valid_to, nonce=str(i.nonce),
-            kind="buy" if i.kind is IntentKind.BUY else "sell", partially_fillable=i.partially_fillable,
-            app_data="0x" + i.app_data.hex(),
-            signing_scheme="eip1271" if trade.scheme is SigningScheme.EIP1271 else "eip712",
-            signature="0x" + trade.signature.hex(), executed_amount=str(trade.executed_amount), sell_to=trade.sell_to,
-        )  # fmt: skip
+            executed_amount=str(trade.executed_amount), sell_to=trade.sell_to,
+            **_intent_fields(i, trade.scheme, trade.signature),
+        )
 
     def to_domain(self) -> Trade:
-        intent = Intent(
-            owner=self.owner, sell_token=self.sell_token, buy_token=self.buy_token, receiver=self.receiver,
-            sell_amount=_amount(self.sell_amount, "sellAmount"), buy_amount=_amount(self.buy_amount, "buyAmount"),
-            valid_to=self.valid_to, nonce=int(self.nonce),
-            kind=IntentKind.BUY if self.kind == "buy" else IntentKind.SELL,
-            partially_fillable=self.partially_fillable, app_data=_hex(self.app_data, "appData", 32),
-        )  # fmt: skip
-        scheme = SigningScheme.EIP1271 if self.signing_scheme == "eip1271" else SigningScheme.EIP712
+        intent, scheme = _signed_intent(self)
         return Trade(intent, _hex(self.signature, "signature"), int(self.executed_amount), scheme, self.sell_to)
 
 
@@ -379,3 +357,42 @@ VenueMessage = (
     ChallengeMsg | AuthenticatedMsg | RejectedMsg | AuctionMsg | AckMsg | BidRejectedMsg | ResultMsg | SettlementMsg
     | PingMsg
 )  # fmt: skip
+
+
+class _SignedIntentDto(Protocol):
+    owner: str
+    sell_token: str
+    buy_token: str
+    receiver: str
+    sell_amount: str
+    buy_amount: str
+    valid_to: int
+    nonce: str
+    kind: Literal["sell", "buy"]
+    partially_fillable: bool
+    app_data: str
+    signing_scheme: Literal["eip712", "eip1271"]
+    signature: str
+
+
+def _signed_intent(dto: _SignedIntentDto) -> tuple[Intent, SigningScheme]:
+    """The intent and signing scheme an order or inventory-trade DTO carries (same fields in both)."""
+    intent = Intent(
+        owner=dto.owner, sell_token=dto.sell_token, buy_token=dto.buy_token, receiver=dto.receiver,
+        sell_amount=_amount(dto.sell_amount, "sellAmount"), buy_amount=_amount(dto.buy_amount, "buyAmount"),
+        valid_to=dto.valid_to, nonce=int(dto.nonce), kind=IntentKind.BUY if dto.kind == "buy" else IntentKind.SELL,
+        partially_fillable=dto.partially_fillable, app_data=_hex(dto.app_data, "appData", 32),
+    )  # fmt: skip
+    return intent, SigningScheme.EIP1271 if dto.signing_scheme == "eip1271" else SigningScheme.EIP712
+
+
+def _intent_fields(i: Intent, scheme: SigningScheme, signature: bytes) -> dict[str, Any]:
+    """The wire fields of a signed intent, by field name (the inverse of `_signed_intent`)."""
+    return {
+        "owner": i.owner, "sell_token": i.sell_token, "buy_token": i.buy_token, "receiver": i.receiver,
+        "sell_amount": str(i.sell_amount), "buy_amount": str(i.buy_amount), "valid_to": i.valid_to,
+        "nonce": str(i.nonce), "kind": "buy" if i.kind is IntentKind.BUY else "sell",
+        "partially_fillable": i.partially_fillable, "app_data": "0x" + i.app_data.hex(),
+        "signing_scheme": "eip1271" if scheme is SigningScheme.EIP1271 else "eip712",
+        "signature": "0x" + signature.hex(),
+    }  # fmt: skip
