@@ -148,7 +148,7 @@ def _wire(settings: Settings, manifest: Manifest, storage: Storage, session: aio
     )  # fmt: skip
     accounting = Accounting(
         storage.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest), chain.block_timestamp,
-        hub.notify, inventory_accounts=inventory,
+        hub.notify, inventory_accounts=inventory, quotes=storage.quote_book,
     )  # fmt: skip
     keeper = (
         None if keeper_account is None
@@ -159,7 +159,7 @@ def _wire(settings: Settings, manifest: Manifest, storage: Storage, session: aio
         block = await reader.block_number()
         return PoolSnapshot(block, await snapshots.snapshot(block))
 
-    quotes = QuoteService(current_liquidity, policy.supported_tokens)
+    quotes = QuoteService(current_liquidity, policy.supported_tokens, store=storage.quotes, book=storage.quote_book)
 
     async def ready() -> bool:
         try:

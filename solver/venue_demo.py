@@ -1,13 +1,18 @@
 """The stream of demo intents the main command posts: matchable pairs, AMM-bound sells, and bad ones.
 
 Each entry is signed by a devnet user exactly as a wallet would sign it, then POSTed to the intake API
-as JSON; the bad ones must come back as 4xx with their codes.
+as JSON; the bad ones must come back as 4xx with their codes. `quoted` first asks the venue for a quote of
+each intent that must be accepted, as a wallet does before signing, and cites its `quoteId` (not part of
+the signed data), so the fills report their slippage against what the user was quoted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
+
+import aiohttp
 
 from solver.adapters.chain.manifest import Manifest
 from solver.adapters.chain.signer import IntentSigner
@@ -68,3 +73,41 @@ def wave(manifest: Manifest, now: int, wave_no: int) -> list[DemoIntent]:
         signed("bad: same token twice", "user5", make("user5", "WETH", "USDC", 1, 2_900, 4), "same_token",
                buyToken=t("WETH").address),
     ]  # fmt: skip
+
+
+Ask = Callable[[dict[str, Any]], Awaitable[tuple[int, dict[str, Any]]]]  # quote request -> status, reply
+
+
+def quote_request(body: dict[str, Any]) -> dict[str, Any]:
+    """The quote a wallet asks for before signing the intent `body`: same tokens and kind, its exact amount."""
+    amount = body["sellAmount"] if body["kind"] == "sell" else body["buyAmount"]
+    return {"sellToken": body["sellToken"], "buyToken": body["buyToken"], "kind": body["kind"], "amount": amount}
+
+
+async def quoted(items: Sequence[DemoIntent], ask: Ask) -> list[DemoIntent]:
+    """`items` with the quoteId of a fresh quote in the body of each one that must be accepted (an intent the
+    venue cannot quote, e.g. for want of a route, goes without one)."""
+    cited = []
+    for item in items:
+        if item.expect == "accepted":
+            status, reply = await ask(quote_request(item.body))
+            if status == 200:
+                item = replace(item, body={**item.body, "quoteId": reply["quoteId"]})
+        cited.append(item)
+    return cited
+
+
+def http_quotes(session: aiohttp.ClientSession, base: str) -> Ask:
+    """Ask the venue at `base` (http://host:port) over HTTP."""
+
+    async def ask(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        async with session.post(f"{base}/v1/quote", json=request) as response:
+            return response.status, await response.json()
+
+    return ask
+
+
+async def quoted_wave(manifest: Manifest, now: int, wave_no: int, session: aiohttp.ClientSession, base: str
+                      ) -> list[DemoIntent]:  # fmt: skip
+    """`wave`, each intent that must be accepted citing a quote the venue at `base` just answered."""
+    return await quoted(wave(manifest, now, wave_no), http_quotes(session, base))

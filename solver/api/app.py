@@ -16,7 +16,7 @@ from solver.domain.records import FillFilter
 from solver.observe import REGISTRY
 from solver.ports import FillLog
 from solver.services.intake import IntakeService
-from solver.services.quotes import QuoteService
+from solver.services.quotes import Citation, QuoteService, no_quotes
 
 from .dto import HEX, CancelBody, IntentBody, IntentView
 from .errors import on_invalid_request, on_rejected, rejection_response
@@ -49,7 +49,8 @@ def create_app(
     @app.post("/v1/intents", status_code=201, responses={200: {"description": "already accepted"}})
     async def post_intent(body: IntentBody, response: Response) -> dict[str, str]:
         intent, signature, scheme = body.to_domain()
-        accepted = await intake.submit(intent, signature, scheme, body.chain_id, body.settlement)
+        quote = _citation(quotes, body.quote_id_bytes())
+        accepted = await intake.submit(intent, signature, scheme, body.chain_id, body.settlement, quote)
         if not accepted.created:
             response.status_code = 200
         return {"id": "0x" + accepted.intent_id.hex()}
@@ -114,7 +115,13 @@ def _fill_routes(app: FastAPI, log: FillLog) -> None:
 def _quote_routes(app: FastAPI, quotes: QuoteService) -> None:
     @app.post("/v1/quote")
     async def post_quote(body: QuoteBody) -> QuoteView:
-        return QuoteView.from_domain(await quotes.quote(body.to_domain()))
+        return QuoteView.from_domain(*await quotes.quote(body.to_domain()))
+
+
+def _citation(quotes: QuoteService | None, quote_id: bytes | None) -> Citation | None:
+    if quote_id is None:
+        return None
+    return no_quotes(quote_id) if quotes is None else quotes.cite(quote_id)
 
 
 def _intent_id(text: str) -> bytes:

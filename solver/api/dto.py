@@ -47,6 +47,11 @@ class IntentBody(BaseModel):
     app_data: str = Field(default="0x" + "00" * 32, alias="appData")
     signing_scheme: Literal["eip712", "eip1271"] = Field(default="eip712", alias="signingScheme")
     signature: str
+    quote_id: str | None = Field(
+        default=None,
+        alias="quoteId",
+        description="0x id of the quote the owner signed after (POST /v1/quote); not signed",
+    )
 
     def to_domain(self) -> tuple[Intent, bytes, SigningScheme]:
         try:
@@ -67,6 +72,9 @@ class IntentBody(BaseModel):
             code = RejectCode.SAME_TOKEN if "must differ" in str(exc) else RejectCode.MALFORMED
             raise Rejected(code, str(exc)) from exc
         return intent, _hex(self.signature, "signature"), SCHEMES[self.signing_scheme]
+
+    def quote_id_bytes(self) -> bytes | None:
+        return None if self.quote_id is None else _hex(self.quote_id, "quoteId")
 
 
 class CancelBody(BaseModel):

@@ -28,6 +28,9 @@ STATUS: dict[RejectCode, int] = {
     RejectCode.BODY_TOO_LARGE: 413,
     RejectCode.RATE_LIMITED: 429,
     RejectCode.NO_ROUTE: 422,
+    RejectCode.UNKNOWN_QUOTE: 400,
+    RejectCode.QUOTE_EXPIRED: 400,
+    RejectCode.QUOTE_MISMATCH: 400,
 }
 
 

@@ -10,7 +10,7 @@ from solver.domain.errors import DomainError
 from solver.domain.intake import RejectCode, Rejected
 from solver.domain.intent import IntentKind
 from solver.domain.primitives import address
-from solver.domain.quoting import Quote, QuoteRequest
+from solver.domain.quoting import IssuedQuote, Quote, QuoteRequest
 
 from .dto import _amount
 
@@ -51,6 +51,8 @@ class LimitView(BaseModel):
 
 
 class QuoteView(BaseModel):
+    quote_id: str = Field(serialization_alias="quoteId", description="cite it as the intent's quoteId")
+    expires_at: float = Field(serialization_alias="expiresAt", description="unix seconds: citable until then")
     sell_amount: str = Field(serialization_alias="sellAmount", description="expected")
     buy_amount: str = Field(serialization_alias="buyAmount", description="expected")
     route: list[HopView]
@@ -58,7 +60,7 @@ class QuoteView(BaseModel):
     block: int = Field(description="the block whose pool state the quote is priced on")
 
     @classmethod
-    def from_domain(cls, q: Quote) -> QuoteView:
+    def from_domain(cls, q: Quote, issued: IssuedQuote) -> QuoteView:
         r = q.route
         hops = [
             HopView(pool=address(pool.address), token_in=address(r.tokens[i]), token_out=address(r.tokens[i + 1]),
@@ -66,6 +68,7 @@ class QuoteView(BaseModel):
             for i, pool in enumerate(r.pools)
         ]  # fmt: skip
         return cls(
-            sell_amount=str(q.sell_amount), buy_amount=str(q.buy_amount), route=hops,
+            quote_id="0x" + issued.quote_id.hex(), expires_at=issued.expires_at, sell_amount=str(q.sell_amount),
+            buy_amount=str(q.buy_amount), route=hops,
             suggested_limit=LimitView(sell_amount=str(q.limit_sell), buy_amount=str(q.limit_buy)), block=q.block,
         )  # fmt: skip

@@ -35,6 +35,9 @@ class RejectCode(enum.Enum):
     RATE_LIMITED = "rate_limited"
     BODY_TOO_LARGE = "body_too_large"
     NO_ROUTE = "no_route"  # a quote: no pool route between the tokens can fill the amount
+    UNKNOWN_QUOTE = "unknown_quote"  # an intent cites a quote id the venue never issued
+    QUOTE_EXPIRED = "quote_expired"  # an intent cites a quote past its expiry
+    QUOTE_MISMATCH = "quote_mismatch"  # an intent cites a quote for other tokens or the other kind
 
 
 class Rejected(DomainError):

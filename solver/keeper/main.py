@@ -68,11 +68,13 @@ async def run_keeper(settings: Settings, stop: asyncio.Event, *, retry_s: float 
             chain = RpcKeeperChain(AsyncRpc(settings.rpc_url, session), settlement, contract_errors())
             config = KeeperConfig(manifest.chain_id, settlement)
 
-            # The keeper process books outcomes itself (fills, intent statuses): the venue may be down.
+            # The keeper process books outcomes itself (fills with their slippage against the quotes the venue
+            # recorded, intent statuses): the venue may be down.
             # Solvers hear of settlements from the venue's hub, which this process does not reach.
             accounting = Accounting(
                 storage.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest),
                 chain.block_timestamp, _no_hub, inventory_accounts=frozenset({manifest.account("inventory").address}),
+                quotes=storage.quote_book,
             )  # fmt: skip
 
             def keeper() -> Keeper:

@@ -1,9 +1,12 @@
 """Intake: check an intent completely, store it durably, then answer. Reads and cancels.
 
 Order of work for a new intent: stateless checks (chain, domain, tokens, deadline, EOA signature), then the
-idempotency lookup (the same intent again answers its id without touching the chain), then the owner's
-balance, allowance and nonce at the head block (coalesced batches), then the durable insert. Nothing is
-stored unless every check passed.
+idempotency lookup (the same intent again answers its id without touching the chain or its quote), then the
+quote it cites if any (it exists, has not expired, same tokens and kind), then the owner's balance,
+allowance and nonce at the head block (coalesced batches), then the durable insert, and last the cited
+quote's price in the QuoteBook. Nothing is stored unless every check passed. The quoted price is written
+after the intent: a crash between the two leaves an accepted intent without a quoted price (its fills
+report no slippage), never a quoted price for an intent that was refused.
 """
 
 from __future__ import annotations
@@ -38,6 +41,18 @@ class Eip1271Verifier(Protocol):
     async def is_valid(self, wallet: str, digest: bytes, signature: bytes) -> bool: ...
 
 
+class QuoteCitation(Protocol):
+    """The quote an intent cites (`quoteId`, not part of the signed intent)."""
+
+    async def check(self, intent: Intent, now: float) -> None:
+        """Rejected unless the intent may cite the quote."""
+        ...
+
+    async def record(self, intent_id: bytes) -> None:
+        """Remember the quote's price as the stored intent's quoted price."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     intent_id: bytes
@@ -58,11 +73,12 @@ class IntakeService:
         )  # fmt: skip
 
     async def submit(
-        self, intent: Intent, signature: bytes, scheme: SigningScheme, chain_id: int, settlement: str
-    ) -> Accepted:
+        self, intent: Intent, signature: bytes, scheme: SigningScheme, chain_id: int, settlement: str,
+        quote: QuoteCitation | None = None,
+    ) -> Accepted:  # fmt: skip
         started = time.perf_counter()
         try:
-            accepted = await self._submit(intent, signature, scheme, chain_id, settlement)
+            accepted = await self._submit(intent, signature, scheme, chain_id, settlement, quote)
         except Rejected as exc:
             observe.intent_rejected(exc.code.value, exc.reason)
             raise
@@ -71,12 +87,15 @@ class IntakeService:
         return accepted
 
     async def _submit(
-        self, intent: Intent, signature: bytes, scheme: SigningScheme, chain_id: int, settlement: str
-    ) -> Accepted:
+        self, intent: Intent, signature: bytes, scheme: SigningScheme, chain_id: int, settlement: str,
+        quote: QuoteCitation | None,
+    ) -> Accepted:  # fmt: skip
         now = self._clock()
         intent_id = check_intent(intent, signature, scheme, chain_id, settlement, int(now), self._policy)
         if await self._store.get(intent_id) is not None:
             return Accepted(intent_id, created=False)
+        if quote is not None:
+            await quote.check(intent, now)
         if scheme is SigningScheme.EIP1271:
             await self._check_eip1271(intent, intent_id, signature)
         check_funding(intent, await self._states.state(intent.owner, intent.sell_token, intent.nonce))
@@ -85,7 +104,10 @@ class IntakeService:
             stored = await self._store.add(record)
         except Conflict as exc:
             raise Rejected(RejectCode.CONFLICT, f"another intent of {intent.owner} uses nonce {intent.nonce}") from exc
-        return Accepted(intent_id, created=stored.version == 1 and stored.record.intent_id == intent_id)
+        created = stored.version == 1 and stored.record.intent_id == intent_id
+        if created and quote is not None:
+            await quote.record(intent_id)
+        return Accepted(intent_id, created)
 
     async def get(self, intent_id: bytes) -> StoredIntent:
         stored = await self._store.get(intent_id)

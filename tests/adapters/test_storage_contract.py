@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from fractions import Fraction
+from typing import Any
 
 import pytest
 
 from solver.adapters.storage import Storage
 from solver.domain.fills import Attribution
+from solver.domain.intent import IntentKind
 from solver.domain.lifecycle import IntentStatus, InvalidTransition
 from solver.domain.primitives import UINT256_MAX
+from solver.domain.quoting import IssuedQuote
 from solver.domain.records import (
     BidStatus,
     FillFilter,
@@ -274,6 +278,40 @@ async def test_bids_and_settlements_of_an_unknown_auction_are_refused(storage: S
         await storage.auctions.record_settlement(settlement)
 
 
+# Quotes: written once, read back exactly; the quote book keeps the latest price per intent
+
+
+def a_quote(**kw: Any) -> IssuedQuote:
+    base = IssuedQuote(bytes(range(16)), WETH, USDC, IntentKind.SELL, 10**18, 2_990 * 10**6, 101, T0, T0 + 600)
+    return replace(base, **kw)
+
+
+async def test_an_issued_quote_is_read_back_exactly_and_unknown_ids_are_none(storage: Storage) -> None:
+    huge = a_quote(quote_id=b"\x01" * 16, kind=IntentKind.BUY, sell_amount=UINT256_MAX, buy_amount=UINT256_MAX - 1)
+    for quote in (a_quote(), huge):
+        await storage.quotes.add(quote)
+        assert await storage.quotes.get(quote.quote_id) == quote
+    assert await storage.quotes.get(b"\x02" * 16) is None
+
+
+async def test_adding_the_same_quote_again_is_a_no_op_and_a_different_one_a_conflict(storage: Storage) -> None:
+    await storage.quotes.add(a_quote())
+    await storage.quotes.add(a_quote())
+    with pytest.raises(Conflict):
+        await storage.quotes.add(a_quote(buy_amount=1))
+    assert await storage.quotes.get(a_quote().quote_id) == a_quote()
+
+
+async def test_the_quote_book_keeps_each_intents_latest_exact_price(storage: Storage) -> None:
+    first, second = bytes([1]) * 32, bytes([2]) * 32
+    assert await storage.quote_book.quoted_price(first) is None
+    await storage.quote_book.record(first, Fraction(2_990 * 10**6, 10**18))
+    await storage.quote_book.record(second, Fraction(UINT256_MAX, UINT256_MAX - 2))
+    await storage.quote_book.record(first, Fraction(3_001 * 10**6, 10**18))
+    assert await storage.quote_book.quoted_price(first) == Fraction(3_001, 10**12)
+    assert await storage.quote_book.quoted_price(second) == Fraction(UINT256_MAX, UINT256_MAX - 2)
+
+
 # Durability
 
 
@@ -286,6 +324,8 @@ async def test_records_written_before_a_restart_are_read_by_a_new_engine(backend
     await before.auctions.record_auction(an_auction())
     await before.auctions.record_bid(a_bid())
     await before.fills.add(a_fill())
+    await before.quotes.add(a_quote())
+    await before.quote_book.record(stored.record.intent_id, Fraction(3, 7))
     await before.close()
 
     after = await backend.open()
@@ -293,3 +333,5 @@ async def test_records_written_before_a_restart_are_read_by_a_new_engine(backend
     assert await after.auctions.auction(7) == an_auction()
     assert await after.auctions.bids(7) == [a_bid()]
     assert await after.fills.fills(FillFilter()) == [a_fill()]
+    assert await after.quotes.get(a_quote().quote_id) == a_quote()
+    assert await after.quote_book.quoted_price(stored.record.intent_id) == Fraction(3, 7)

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from solver.adapters.storage.memory import MemoryIntentStore
+from solver.adapters.storage.memory import MemoryIntentStore, MemoryStorage
 from solver.api.app import create_app
 from solver.domain.intake import IntakePolicy
 from solver.domain.intent import Eip712Domain
@@ -26,6 +26,8 @@ SETTLEMENT = address("0x5FbDB2315678afecb367f032d93F642f64180aa3")
 USDC, DAI, WETH, LONELY, UNLISTED = (address("0x" + c * 40) for c in ("a", "d", "e", "c", "f"))
 ETH, USD6 = 10**18, 10**6
 BLOCK = 42
+NOW = 1_900_000_000
+QUOTE_ID = bytes(range(16))
 # 100 WETH / 300,000 USDC and 50 WETH / 150,000 DAI: DAI reaches USDC only through WETH.
 WETH_USDC = ConstantProductPool(address("0x" + "01" * 20), USDC, WETH, 300_000 * USD6, 100 * ETH)
 DAI_WETH = ConstantProductPool(address("0x" + "02" * 20), DAI, WETH, 150_000 * ETH, 50 * ETH)
@@ -53,7 +55,9 @@ def venue() -> Iterator[Venue]:
     async def ready() -> bool:
         return True
 
-    quotes = QuoteService(liquidity, policy.supported_tokens)
+    storage = MemoryStorage()
+    quotes = QuoteService(liquidity, policy.supported_tokens, store=storage.quotes, book=storage.quote_book,
+                          clock=lambda: float(NOW), new_id=lambda: QUOTE_ID)  # fmt: skip
     app = create_app(intake, ready, rate_per_s=1000, burst=1000, quotes=quotes)
     yield Venue(httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://venue"), snapshots)
 
@@ -63,7 +67,7 @@ def test_a_sell_quote_is_the_pools_exact_output_with_a_limit_rounded_down(venue:
     assert response.status_code == 200, response.json()
     out = WETH_USDC.amount_out(WETH, ETH)
     assert response.json() == {
-        "sellAmount": str(ETH), "buyAmount": str(out),
+        "quoteId": "0x" + QUOTE_ID.hex(), "expiresAt": NOW + 600, "sellAmount": str(ETH), "buyAmount": str(out),
         "route": [{"pool": WETH_USDC.address, "tokenIn": WETH, "tokenOut": USDC, "amountIn": str(ETH),
                    "amountOut": str(out)}],
         "suggestedLimit": {"sellAmount": str(ETH), "buyAmount": str(out * 9_950 // 10_000)},

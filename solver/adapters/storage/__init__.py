@@ -1,8 +1,8 @@
 """Storage adapters: SQL (SQLite by default, PostgreSQL) and in-memory twins, chosen by URL.
 
-`await open_storage(url)` returns the three stores and the keeper's job queue over one backend, its schema
-migrated to the newest revision: `memory://`, `sqlite+aiosqlite:///path/to/venue.db` or
-`postgresql+asyncpg://user@host/db`.
+`await open_storage(url)` returns the stores (intents, auctions, fills, issued quotes and the quote book)
+and the keeper's job queue over one backend, its schema migrated to the newest revision: `memory://`,
+`sqlite+aiosqlite:///path/to/venue.db` or `postgresql+asyncpg://user@host/db`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from solver.keeper.ports import JobQueue
-from solver.ports import AuctionLog, FillLog, IntentStore
+from solver.ports import AuctionLog, FillLog, IntentStore, QuoteBook
+from solver.services.quotes import IssuedQuotes
 
 from .memory import MemoryStorage
 from .sql import SqlStorage
@@ -31,6 +32,12 @@ class Storage(Protocol):
 
     @property
     def jobs(self) -> JobQueue: ...
+
+    @property
+    def quotes(self) -> IssuedQuotes: ...
+
+    @property
+    def quote_book(self) -> QuoteBook: ...
 
     async def close(self) -> None: ...
 

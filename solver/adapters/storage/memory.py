@@ -27,6 +27,8 @@ from solver.domain.records import (
 from solver.keeper.memory import MemoryJobQueue
 from solver.ports import Conflict, StaleVersion, UnknownRecord
 
+from .quotes import MemoryQuoteStore
+
 
 class MemoryIntentStore:
     def __init__(self) -> None:
@@ -151,6 +153,8 @@ class MemoryStorage:
     auctions: MemoryAuctionLog = field(default_factory=MemoryAuctionLog)
     fills: MemoryFillLog = field(default_factory=MemoryFillLog)
     jobs: MemoryJobQueue = field(default_factory=MemoryJobQueue)
+    quotes: MemoryQuoteStore = field(default_factory=MemoryQuoteStore)
+    quote_book: MemoryQuoteBook = field(default_factory=MemoryQuoteBook)
 
     async def close(self) -> None:
         """Nothing to release."""

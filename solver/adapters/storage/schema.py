@@ -249,3 +249,28 @@ settlement_job_txs = sa.Table(
     sa.Column("max_fee_per_gas", amount(), nullable=False),
     sa.Column("max_priority_fee_per_gas", amount(), nullable=False),
 )
+
+# Quotes the venue answered (POST /v1/quote), which intents may cite by id until they expire, and the price
+# each accepted intent was quoted (the QuoteBook): what its fills' slippage is measured against. Prices are
+# exact fractions of base units, stored reduced as numerator and denominator.
+quotes = sa.Table(
+    "quotes",
+    metadata,
+    sa.Column("quote_id", Hex(), primary_key=True),
+    sa.Column("sell_token", address(), nullable=False),
+    sa.Column("buy_token", address(), nullable=False),
+    sa.Column("kind", sa.SmallInteger(), nullable=False),
+    sa.Column("sell_amount", amount(), nullable=False),
+    sa.Column("buy_amount", amount(), nullable=False),
+    sa.Column("block_number", amount(), nullable=False),
+    sa.Column("issued_at", sa.Double(), nullable=False),
+    sa.Column("expires_at", sa.Double(), nullable=False, index=True),  # pruning expired quotes
+)
+
+intent_quotes = sa.Table(
+    "intent_quotes",
+    metadata,
+    sa.Column("intent_id", Hex(), primary_key=True),
+    sa.Column("price_num", amount(), nullable=False),  # buy-token units ...
+    sa.Column("price_den", amount(), nullable=False),  # ... per this many sell-token units
+)

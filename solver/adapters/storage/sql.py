@@ -36,6 +36,7 @@ from .engine import create_engine
 from .group_commit import IntentGroupCommit
 from .jobs import SqlJobQueue
 from .migrations import upgrade
+from .quotes import SqlQuoteBook, SqlQuoteStore
 
 T = TypeVar("T")
 
@@ -247,6 +248,8 @@ class SqlStorage:
     auctions: SqlAuctionLog
     fills: SqlFillLog
     jobs: SqlJobQueue
+    quotes: SqlQuoteStore
+    quote_book: SqlQuoteBook
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> SqlStorage:
@@ -259,7 +262,8 @@ class SqlStorage:
                 await engine.dispose()
                 raise StorageUnavailable(f"cannot migrate {engine.url!r}: {exc}") from exc
         db = Database(engine)
-        return cls(engine, SqlIntentStore(db), SqlAuctionLog(db), SqlFillLog(db), SqlJobQueue(db))
+        stores = SqlIntentStore(db), SqlAuctionLog(db), SqlFillLog(db), SqlJobQueue(db)
+        return cls(engine, *stores, SqlQuoteStore(db), SqlQuoteBook(db))
 
     async def close(self) -> None:
         await self.engine.dispose()
