@@ -29,6 +29,7 @@ from solver.adapters.chain.anvil import DEFAULT_PORT, free_port, port_is_free  #
 from solver.adapters.chain.devnet import running_devnet  # noqa: E402
 from solver.adapters.chain.manifest import Manifest  # noqa: E402
 from solver.domain.lifecycle import TERMINAL, IntentStatus  # noqa: E402
+from solver.services.auctions import RoundReport as AuctionReport  # noqa: E402
 from solver.settings import Secret, Settings  # noqa: E402
 
 STATE_DIR = ROOT / ".venue"
@@ -121,18 +122,16 @@ async def _serve(venue: bootstrap.Venue, args: argparse.Namespace, rpc_url: str)
 
 
 async def _rounds(venue: bootstrap.Venue, stop: asyncio.Event) -> None:
-    interval = venue.settings.round_interval_s
-    await venue.house.recover()
-    while not stop.is_set():
-        started = time.monotonic()
-        report = await venue.house.run_round()
-        if report is not None:
-            stages = " ".join(f"{k} {v * 1e3:.0f}ms" for k, v in report.stage_seconds.items())
-            usd = (report.score or 0) / 10**36  # scores are in the numeraire, 1e-36 USD
-            winner = f"winner {report.winner} surplus ${usd:,.2f}" if report.winner else "no valid bid"
-            print(f"round {report.auction_id}: {report.orders} orders, {report.bids} bids, {winner} ({stages})",
-                  flush=True)  # fmt: skip
-        await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+    """Rounds whenever this process leads (always without Redis), each printed as it concludes."""
+
+    def show(report: AuctionReport) -> None:
+        stages = " ".join(f"{k} {v * 1e3:.0f}ms" for k, v in report.stage_seconds.items())
+        usd = (report.score or 0) / 10**36  # scores are in the numeraire, 1e-36 USD
+        winner = f"winner {report.winner} surplus ${usd:,.2f}" if report.winner else "no valid bid"
+        print(f"round {report.auction_id}: {report.orders} orders, {report.bids} bids, {winner} ({stages})",
+              flush=True)  # fmt: skip
+
+    await venue.run_rounds(stop, show)
 
 
 async def _demo(venue: bootstrap.Venue, base: str, timeout: float) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from eth_abi.abi import encode
@@ -21,6 +21,7 @@ from eth_utils.crypto import keccak
 from fastapi import FastAPI, WebSocket
 from web3 import Web3
 
+from solver.adapters import redis_state
 from solver.adapters.chain.jsonrpc import AsyncRpc
 from solver.adapters.chain.keeper_chain import RpcKeeperChain
 from solver.adapters.chain.manifest import Manifest
@@ -28,9 +29,10 @@ from solver.adapters.chain.owner_state import OwnerStateReader
 from solver.adapters.chain.pools import snapshot_pools
 from solver.adapters.chain.rpc import connect
 from solver.adapters.chain.settlement import LogDecoder, contract_errors, encode_settle
+from solver.adapters.inprocess import MemoryBidBook, SoleLease
 from solver.adapters.storage import Storage, open_storage
 from solver.api.app import create_app
-from solver.api.protocol import AuctionDto
+from solver.api.protocol import AuctionDto, bid_from_json, bid_to_json
 from solver.api.ws import serve_solver
 from solver.demo import REFERENCE_USD, reference_price
 from solver.domain.auction import Auction, TokenInfo
@@ -41,16 +43,44 @@ from solver.domain.quoting import PoolSnapshot
 from solver.domain.records import FillFilter
 from solver.keeper.ports import JobQueue
 from solver.keeper.service import Keeper, KeeperConfig
+from solver.ports import BidBook, IntentStore, Lease
 from solver.services.accounting import Accounting
-from solver.services.auctions import AuctionConfig, AuctionHouse
+from solver.services.auctions import AuctionConfig, AuctionHouse, OnReport
 from solver.services.intake import IntakeService
 from solver.services.owner_states import CoalescingOwnerStates
+from solver.services.pooled_store import PooledIntentStore
 from solver.services.quotes import QuoteService
-from solver.services.solver_hub import SolverHub
+from solver.services.solver_hub import Connection, SolverHub
 from solver.settings import Settings
 from solver.solvers.baseline_client import ClientConfig, run_forever
 
 POOL_WINDOW_WORDS = 16  # tick-bitmap words read either side of each V3 pool's price per round
+
+
+@dataclass
+class Shared:
+    """What the venue's processes share: in-process for one process, Redis (VENUE_REDIS_URL) for several."""
+
+    intents: IntentStore  # the store the services write through (with Redis: keeps the open pool in step)
+    bids: BidBook
+    lease: Lease
+    solvers: SolverRelay
+    resync: Callable[[], Awaitable[object]]  # run by each new round leader
+
+
+class SolverRelay(Protocol):
+    """The SolverHub's face to the services (broadcast, notify) and to the WebSocket (attach, detach)."""
+
+    @property
+    def solvers(self) -> list[str]: ...
+
+    def broadcast(self, message: dict[str, Any]) -> int: ...
+
+    def notify(self, solver: str, message: dict[str, Any]) -> None: ...
+
+    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[dict[str, Any]]]: ...
+
+    def detach(self, conn: Connection) -> None: ...
 
 
 @dataclass
@@ -59,11 +89,19 @@ class Venue:
     manifest: Manifest
     storage: Storage
     intake: IntakeService
-    hub: SolverHub
+    hub: SolverHub  # this process's solver connections
     house: AuctionHouse
     keeper: Keeper | None  # None in a process without the keeper's key (the keeper runs elsewhere)
     jobs: JobQueue
     app: FastAPI
+    shared: Shared
+
+    async def run_rounds(self, stop: asyncio.Event, on_report: OnReport | None = None) -> None:
+        """A round per `round_interval_s` whenever this process leads (always, without Redis)."""
+        await self.house.run(stop, self.settings.round_interval_s, on_report, on_lead=self._on_lead)
+
+    async def _on_lead(self) -> None:
+        await self.shared.resync()
 
 
 class PoolSnapshots:
@@ -119,36 +157,67 @@ async def venue(settings: Settings, manifest: Manifest) -> AsyncIterator[Venue]:
         raise ValueError("VENUE_KEEPER_KEY or VENUE_KEEPER_ADDRESS is required: bids are simulated as the keeper")
     storage = await open_storage(settings.database_url)
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    hub = SolverHub()
     try:
-        yield _wire(settings, manifest, storage, session)
+        async with shared_state(settings, storage.intents, hub) as shared:
+            yield _wire(settings, manifest, storage, session, hub, shared)
     finally:
         await session.close()
         await storage.close()
 
 
-def _wire(settings: Settings, manifest: Manifest, storage: Storage, session: aiohttp.ClientSession) -> Venue:
+@asynccontextmanager
+async def shared_state(settings: Settings, store: IntentStore, hub: SolverHub) -> AsyncIterator[Shared]:
+    """In-process state without VENUE_REDIS_URL; with it, Redis (the keeper process uses this too, so that
+    intents it reopens return to the shared pool and solvers hear of settlements)."""
+    if settings.redis_url is None:
+
+        async def nothing_to_resync() -> None:
+            return None
+
+        yield Shared(store, MemoryBidBook(), SoleLease(), hub, nothing_to_resync)
+        return
+    redis = redis_state.connect(settings.redis_url)
+    prefix = settings.redis_prefix
+    intents = PooledIntentStore(store, redis_state.RedisIntentPool(redis, prefix))
+    relay = redis_state.RedisSolverRelay(redis, prefix, hub)
+    await relay.start()
+    try:
+        yield Shared(
+            intents, redis_state.RedisBidBook(redis, prefix, bid_to_json, bid_from_json),
+            redis_state.RedisLease(redis, prefix), relay, intents.resync,
+        )  # fmt: skip
+    finally:
+        await relay.stop()
+        await redis.aclose()
+
+
+def _wire(
+    settings: Settings, manifest: Manifest, storage: Storage, session: aiohttp.ClientSession, hub: SolverHub,
+    shared: Shared,
+) -> Venue:  # fmt: skip
     rpc = AsyncRpc(settings.rpc_url, session)
     settlement = manifest.contracts["settlement"]
     reader = OwnerStateReader(settings.rpc_url, settlement, manifest.contracts["spender"], session)
     domain = Eip712Domain(manifest.chain_id, settlement)
     policy = IntakePolicy(domain, frozenset(t.address for t in manifest.tokens.values()))
-    intake = IntakeService(storage.intents, CoalescingOwnerStates(reader), policy)
+    intake = IntakeService(shared.intents, CoalescingOwnerStates(reader), policy)
     keeper_account = None if settings.keeper_key is None else EthAccount.from_key(settings.keeper_key.reveal())
     sender = keeper_account.address if keeper_account is not None else str(settings.keeper_address)
     chain = RpcKeeperChain(rpc, settlement, contract_errors())
     jobs = storage.jobs  # durable with SQL: a separate keeper process (scripts/keeper.py) can take them
-    hub = SolverHub()
     snapshots = PoolSnapshots(connect(settings.rpc_url), manifest)
     inventory = frozenset({manifest.account("inventory").address})
     house = AuctionHouse(
-        storage.intents, storage.auctions, jobs, ChainView(reader), snapshots,
-        DevnetReferencePrices(manifest), chain, hub, encode_settle, auction_wire,
+        shared.intents, storage.auctions, jobs, ChainView(reader), snapshots,
+        DevnetReferencePrices(manifest), chain, shared.solvers, encode_settle, auction_wire,
         AuctionConfig(bid_window_s=settings.bid_window_s, simulation_sender=sender,
                       inventory_accounts=inventory),
+        shared.bids, shared.lease,
     )  # fmt: skip
     accounting = Accounting(
-        storage.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest), chain.block_timestamp,
-        hub.notify, inventory_accounts=inventory, quotes=storage.quote_book,
+        shared.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest), chain.block_timestamp,
+        shared.solvers.notify, inventory_accounts=inventory, quotes=storage.quote_book,
     )  # fmt: skip
     keeper = (
         None if keeper_account is None
@@ -176,9 +245,9 @@ def _wire(settings: Settings, manifest: Manifest, storage: Storage, session: aio
 
     @app.websocket("/solvers/v1")
     async def solvers_socket(ws: WebSocket) -> None:
-        await serve_solver(ws, hub, house, manifest.chain_id, solvers)
+        await serve_solver(ws, shared.solvers, house, manifest.chain_id, solvers)
 
-    return Venue(settings, manifest, storage, intake, hub, house, keeper, jobs, app)
+    return Venue(settings, manifest, storage, intake, hub, house, keeper, jobs, app, shared)
 
 
 def _is_solver(rpc: AsyncRpc, settlement: str) -> Any:

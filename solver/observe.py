@@ -53,6 +53,23 @@ def auction_broadcast(auction_id: int, block: int, orders: int, solvers: int) ->
     _emit("auction_broadcast", auction_id=auction_id, block=block, orders=orders, solvers=solvers)
 
 
+def round_abandoned(auction_id: int) -> None:
+    """The process lost the lease mid-round: the new leader reopens the round's intents."""
+    _emit("round_abandoned", auction_id=auction_id)
+
+
+def relay_error(stage: str, error: str) -> None:
+    _emit("relay_error", stage=stage, error=error[:300])
+
+
+def relay_dropped() -> None:
+    _emit("relay_dropped")
+
+
+def leadership(acquired: bool) -> None:
+    _emit("leadership_acquired" if acquired else "leadership_lost")
+
+
 def bid_scored(auction_id: int, solver: str, outcome: str, score: int | None, reason: str | None) -> None:
     BIDS.labels(outcome).inc()
     _emit("bid_scored", auction_id=auction_id, solver=solver, outcome=outcome, score=score, reason=reason)

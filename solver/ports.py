@@ -6,9 +6,11 @@ scenarios against the twin and each real adapter.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from fractions import Fraction
 from typing import Protocol
 
+from solver.domain.auction import Solution
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.records import (
     AuctionRecord,
@@ -17,6 +19,7 @@ from solver.domain.records import (
     FillRecord,
     FillSummary,
     SettlementRecord,
+    StatusChange,
     StoredIntent,
 )
 
@@ -63,6 +66,12 @@ class IntentStore(Protocol):
     async def set_status(self, intent_id: bytes, status: IntentStatus, version: int) -> StoredIntent:
         """Move the intent to `status` if the lifecycle allows it (else InvalidTransition) and `version`
         is current (else StaleVersion)."""
+        ...
+
+    async def set_statuses(self, changes: Sequence[StatusChange]) -> list[StoredIntent | None]:
+        """Apply many status changes in one transaction (a round moves hundreds of intents at once). A change
+        whose version is no longer current, or whose intent is unknown, is skipped and answered None; a
+        transition the lifecycle forbids raises InvalidTransition and writes nothing."""
         ...
 
     async def record_fill(self, intent_id: bytes, executed: int, version: int) -> StoredIntent:
@@ -120,3 +129,51 @@ class QuoteBook(Protocol):
     async def quoted_price(self, intent_id: bytes) -> Fraction | None:
         """The quoted price of the intent; None if it was never quoted."""
         ...
+
+
+# Shared venue state: in-process by default, Redis when several API processes serve one venue.
+
+
+class OpenIntentPool(Protocol):
+    """The intents open for the next auction, shared by every venue process. An index over the IntentStore,
+    which stays the record: each entry is the StoredIntent (with its version) as of its last change, so a
+    stale entry is caught by the store's compare-and-set and repaired, never acted on."""
+
+    async def put(self, intents: Sequence[StoredIntent]) -> None:
+        """Add or replace entries (an entry only moves forward: an older version never replaces a newer)."""
+        ...
+
+    async def discard(self, intents: Sequence[StoredIntent]) -> None:
+        """Remove entries that left OPEN at the given versions (a later put of an older version is ignored)."""
+        ...
+
+    async def all(self) -> list[StoredIntent]:
+        """Every entry, oldest accepted first."""
+        ...
+
+
+class BidBook(Protocol):
+    """Round state: the auctions taking bids and until when, and the bids taken. Any venue process can take
+    a bid for an auction another process opened."""
+
+    async def open(self, auction_id: int, deadline: float) -> None:
+        """Take bids for `auction_id` until `deadline` (unix seconds)."""
+        ...
+
+    async def submit(self, solution: Solution, now: float) -> str:
+        """Take the bid and return its id; BidRefused (unknown_auction, late, too_many_bids) otherwise."""
+        ...
+
+    async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
+        """Stop taking bids for `auction_id`; the bids taken, in arrival order."""
+        ...
+
+
+class Lease(Protocol):
+    """Leadership among venue processes: only the holder runs auction rounds."""
+
+    async def hold(self) -> bool:
+        """Take the lease or extend it if this process holds it; False if another process holds it."""
+        ...
+
+    async def release(self) -> None: ...

@@ -40,6 +40,7 @@ class Settings:
     manifest_path: Path = Path(".devnet/manifest.json")
     database_url: str = "sqlite+aiosqlite:///.venue/venue.db"
     redis_url: str | None = None  # None: the intent pool, rounds and pub/sub live in-process
+    redis_prefix: str = "venue"  # every Redis key of this venue starts with it
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     round_interval_s: float = 1.0  # one auction per (devnet) block

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings
 
 from solver.adapters.chain.devnet import Devnet, revert, running_devnet, snapshot
+from tests.redis_server import RedisServer, binary, running_redis
 
 # Property tests explore the same examples on every run: a red CI is reproducible, never a roll of dice.
 # (Run `pytest --hypothesis-seed=random`-style exploration locally when hunting for new counterexamples.)
@@ -25,6 +26,16 @@ settings.load_profile("deterministic")
 def devnet() -> Iterator[Devnet]:
     with running_devnet() as net:
         yield net
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server for the session; skipped only if the binary is missing (.ci/run installs it)."""
+    executable = binary()
+    if executable is None:
+        pytest.skip("redis-server not found (Debian package redis-server)")
+    with running_redis(executable) as server:
+        yield server
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ ids, calldata and signatures 0x hex. `docs/schemas/` holds the JSON Schemas gene
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from typing import Annotated, Any, Literal, Protocol
 
@@ -339,6 +340,17 @@ class SolutionDto(Message):
             interactions=tuple(i.to_domain() for i in self.interactions.intra),
             post_interactions=tuple(i.to_domain() for i in self.interactions.post),
         )  # fmt: skip
+
+
+def bid_to_json(solution: Solution) -> bytes:
+    """A taken bid as the shared bid book stores it: the wire solution with its auction id and solver."""
+    body = SolutionDto.from_domain(solution).model_dump(by_alias=True, mode="json", exclude_none=True)
+    return json.dumps({"auctionId": solution.auction_id, "solver": solution.solver, "solution": body}).encode()
+
+
+def bid_from_json(raw: bytes) -> Solution:
+    stored = json.loads(raw)
+    return SolutionDto.model_validate(stored["solution"]).to_domain(stored["auctionId"], stored["solver"])
 
 
 class BidMsg(Message):

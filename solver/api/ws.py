@@ -21,7 +21,8 @@ from pydantic import ValidationError
 
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.solver_auth import CHALLENGE_BYTES, CHALLENGE_TTL_S, AuthFailed, Challenge, authenticate
-from solver.services.solver_hub import Connection, SolverHub
+from solver.services.solver_hub import Connection
+from solver.services.solver_hub import Message as HubMessage
 
 from .protocol import (
     AckMsg,
@@ -41,9 +42,17 @@ CLOSE_POLICY = 4008  # WebSocket close code for authentication and abuse (applic
 
 
 class BidSink(Protocol):
-    def receive_bid(self, solution: Solution) -> str:
+    async def receive_bid(self, solution: Solution) -> str:
         """The bid id if the bid was taken for scoring; raises BidRefused otherwise."""
         ...
+
+
+class Solvers(Protocol):
+    """Where connections register: the SolverHub, or the Redis relay in front of it."""
+
+    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[HubMessage]]: ...
+
+    def detach(self, conn: Connection) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +66,7 @@ class WsLimits:
 
 async def serve_solver(
     ws: WebSocket,
-    hub: SolverHub,
+    hub: Solvers,
     bids: BidSink,
     chain_id: int,
     is_allowed: Callable[[str], Awaitable[bool]],
@@ -143,7 +152,7 @@ async def _read(
     try:
         while not conn.closed:
             raw = await ws.receive_text()
-            reply = _handle(raw, conn.solver, bids, pongs, limits)
+            reply = await _handle(raw, conn.solver, bids, pongs, limits)
             if isinstance(reply, BidRejectedMsg) and reply.code in ("malformed", "too_large"):
                 now = clock()
                 strikes = [t for t in strikes if now - t < 60] + [now]
@@ -155,7 +164,7 @@ async def _read(
         return
 
 
-def _handle(raw: str, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimits) -> Message | None:
+async def _handle(raw: str, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimits) -> Message | None:
     if len(raw.encode()) > limits.max_message_bytes:
         return BidRejectedMsg(code="too_large", reason=f"messages are limited to {limits.max_message_bytes} bytes")
     try:
@@ -169,7 +178,7 @@ def _handle(raw: str, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimit
     except (ValidationError, ValueError) as exc:
         return BidRejectedMsg(code="malformed", reason=_first_error(exc))
     try:
-        bid_id = bids.receive_bid(solution)
+        bid_id = await bids.receive_bid(solution)
     except BidRefused as exc:
         return BidRejectedMsg(auction_id=msg.auction_id, code=exc.code, reason=exc.reason)
     return AckMsg(auction_id=msg.auction_id, bid_id=bid_id)

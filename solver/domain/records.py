@@ -10,6 +10,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import NamedTuple
 
 from .errors import DomainError
 from .fills import Attribution
@@ -51,6 +52,14 @@ class StoredIntent:
         if executed <= 0 or executed > self.record.remaining:
             raise Overfill(f"cannot fill {executed} of an intent with {self.record.remaining} remaining")
         return StoredIntent(replace(self.record, filled=self.record.filled + executed), self.version + 1)
+
+
+class StatusChange(NamedTuple):
+    """Move `intent_id` to `status` if the stored record is still at `version` (see IntentStore.set_statuses)."""
+
+    intent_id: bytes
+    status: IntentStatus
+    version: int
 
 
 @dataclass(frozen=True, slots=True)

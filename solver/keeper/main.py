@@ -22,7 +22,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
 
 import aiohttp
 from eth_account import Account as EthAccount
@@ -34,8 +33,10 @@ from solver.adapters.chain.manifest import Manifest
 from solver.adapters.chain.rpc import ChainError
 from solver.adapters.chain.settlement import LogDecoder, contract_errors
 from solver.adapters.storage import MEMORY_URL, open_storage
+from solver.bootstrap import shared_state
 from solver.ports import StorageError
 from solver.services.accounting import Accounting
+from solver.services.solver_hub import SolverHub
 from solver.settings import Settings, SettingsError
 
 from .service import Keeper, KeeperConfig
@@ -44,10 +45,6 @@ RETRY_S = 1.0  # pause before the loop resumes after a storage or chain error
 SHUTDOWN_GRACE_S = 5.0  # a job in flight at a stop signal gets this long to finish
 RPC_TIMEOUT_S = 10.0
 ERROR_DETAIL_CHARS = 500  # driver errors quote whole statements with their parameters
-
-
-def _no_hub(solver: str, message: dict[str, Any]) -> None:
-    """Solver notices go through the venue's WebSocket hub; a separate keeper process has none."""
 
 
 async def run_keeper(settings: Settings, stop: asyncio.Event, *, retry_s: float = RETRY_S) -> None:
@@ -64,17 +61,21 @@ async def run_keeper(settings: Settings, stop: asyncio.Event, *, retry_s: float 
     settlement = manifest.contracts["settlement"]
     storage = await open_storage(settings.database_url)
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RPC_TIMEOUT_S)) as session:
+        async with (
+            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=RPC_TIMEOUT_S)) as session,
+            shared_state(settings, storage.intents, SolverHub()) as shared,
+        ):
             chain = RpcKeeperChain(AsyncRpc(settings.rpc_url, session), settlement, contract_errors())
             config = KeeperConfig(manifest.chain_id, settlement)
 
             # The keeper process books outcomes itself (fills with their slippage against the quotes the venue
-            # recorded, intent statuses): the venue may be down.
-            # Solvers hear of settlements from the venue's hub, which this process does not reach.
+            # recorded, intent statuses): the venue may be down. With VENUE_REDIS_URL, intents it reopens go
+            # back to the shared pool and solvers hear of settlements through the relay; without, the venue
+            # process reads open intents from the database and solvers hear nothing from this process.
             accounting = Accounting(
-                storage.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest),
-                chain.block_timestamp, _no_hub, inventory_accounts=frozenset({manifest.account("inventory").address}),
-                quotes=storage.quote_book,
+                shared.intents, storage.auctions, storage.fills, LogDecoder.for_manifest(manifest),
+                chain.block_timestamp, shared.solvers.notify,
+                inventory_accounts=frozenset({manifest.account("inventory").address}), quotes=storage.quote_book,
             )  # fmt: skip
 
             def keeper() -> Keeper:

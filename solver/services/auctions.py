@@ -9,22 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from solver import observe
-from solver.domain.auction import Auction, BidRefused, Order, Solution, TokenInfo
+from solver.domain.auction import Auction, Order, Solution, TokenInfo
 from solver.domain.batch import Batch
 from solver.domain.intake import OwnerState, StateQuery
 from solver.domain.lifecycle import IntentStatus
 from solver.domain.liquidity import Pool
 from solver.domain.primitives import address
-from solver.domain.records import AuctionRecord, BidRecord, BidStatus, StoredIntent
+from solver.domain.records import AuctionRecord, BidRecord, BidStatus, StatusChange, StoredIntent
 from solver.domain.scoring import ReasonCode, Scored, SolutionRejected, evaluate, ranking, to_batch
 from solver.domain.settlement_job import SettlementJob
 from solver.keeper.ports import JobQueue, SimulationFailed
-from solver.ports import AuctionLog, IntentStore, StaleVersion
+from solver.ports import AuctionLog, BidBook, IntentStore, Lease
 
 
 class ChainView(Protocol):
@@ -64,12 +64,6 @@ class AuctionConfig:
     inventory_accounts: frozenset[str] = frozenset()
 
 
-@dataclass(slots=True)
-class _Round:
-    auction: Auction
-    bids: dict[str, list[tuple[str, Solution]]] = field(default_factory=dict)  # solver -> [(bid id, solution)]
-
-
 @dataclass(frozen=True, slots=True)
 class RoundReport:
     auction_id: int
@@ -77,50 +71,45 @@ class RoundReport:
     bids: int
     winner: str | None
     score: int | None
-    stage_seconds: dict[str, float]  # build, broadcast wait, scoring, simulation
+    stage_seconds: dict[str, float]  # build (with broadcast), bidding, scoring, simulation, conclude
 
 
 Encode = Callable[[Batch], bytes]
 WireAuction = Callable[[Auction], dict[str, Any]]
+OnReport = Callable[[RoundReport], None]
+OnLead = Callable[[], Awaitable[None]]
 
 
 class AuctionHouse:
+    """Runs rounds while its process holds the lease (one leader among the venue's processes); bids reach
+    it through the bid book from whichever process the solver is connected to."""
+
     def __init__(
         self, store: IntentStore, log: AuctionLog, jobs: JobQueue, chain: ChainView, liquidity: LiquiditySource,
         prices: ReferencePrices, simulator: Simulator, hub: Broadcaster, encode: Encode, wire: WireAuction,
-        config: AuctionConfig, clock: Callable[[], float] = time.time,
+        config: AuctionConfig, bids: BidBook, lease: Lease, clock: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self._store, self._log, self._jobs, self._chain = store, log, jobs, chain
         self._liquidity, self._prices, self._simulator, self._hub = liquidity, prices, simulator, hub
         self._encode, self._wire, self._config, self._clock = encode, wire, config, clock
-        self._round: _Round | None = None
-        self._bid_ids = 0
+        self._bids, self._lease = bids, lease
 
-    # ---- bids (called by the WebSocket reader; never awaits) --------------------------------------
+    # ---- bids (from any process's WebSocket reader) ---------------------------------------------------
 
-    def receive_bid(self, solution: Solution) -> str:
-        current = self._round
-        if current is None or current.auction.auction_id != solution.auction_id:
-            raise BidRefused("unknown_auction", f"auction {solution.auction_id} is not open for bids")
-        if self._clock() > current.auction.deadline:
-            raise BidRefused("late", "the auction's deadline has passed")
-        bids = current.bids.setdefault(solution.solver, [])
-        if len(bids) >= self._config.max_bids_per_solver:
-            raise BidRefused("too_many_bids", f"at most {self._config.max_bids_per_solver} bids per auction")
-        self._bid_ids += 1
-        bid_id = f"b-{solution.auction_id}-{self._bid_ids}"
-        bids.append((bid_id, solution))
-        return bid_id
+    async def receive_bid(self, solution: Solution) -> str:
+        return await self._bids.submit(solution, self._clock())
 
     # ---- rounds -----------------------------------------------------------------------------------
 
     async def recover(self) -> int:
         """After a crash mid-round: intents left IN_AUCTION go back to OPEN (their round died with the
-        process; won ones were queued for the keeper before being marked WON). Returns how many."""
-        reopened = 0
-        for stored in await self._store.by_status(IntentStatus.IN_AUCTION):
-            reopened += await self._move(stored, IntentStatus.OPEN) is not None
-        return reopened
+        process; won ones were queued for the keeper before being marked WON). Returns how many.
+        Only the lease holder calls this: no other process has a round in flight."""
+        stuck = await self._store.by_status(IntentStatus.IN_AUCTION)
+        moved = await self._store.set_statuses(
+            [StatusChange(s.record.intent_id, IntentStatus.OPEN, s.version) for s in stuck]
+        )
+        return sum(m is not None for m in moved)
 
     async def run_round(self) -> RoundReport | None:
         t0 = time.perf_counter()
@@ -133,52 +122,73 @@ class AuctionHouse:
             auction.auction_id, block, auction.deadline, tuple(o.intent_id for o in auction.orders),
             {t: info.reference_price for t, info in auction.tokens.items()},
         ))  # fmt: skip
-        self._round = _Round(auction)
+        await self._bids.open(auction.auction_id, auction.deadline)
         sent = self._hub.broadcast({"type": "auction", "auction": self._wire(auction)})
         observe.auction_broadcast(auction.auction_id, block, len(auction.orders), sent)
         t1 = time.perf_counter()
         await asyncio.sleep(max(0.0, auction.deadline - self._clock()))
-        current, self._round = self._round, None
+        bids = await self._bids.close(auction.auction_id)
         t2 = time.perf_counter()
-        scored, discarded = self._score(current)
+        scored, discarded = self._score(auction, bids)
         t3 = time.perf_counter()
         winner, failed = await self._simulate(auction, scored)
         t4 = time.perf_counter()
+        if not await self._lease.hold():  # fenced: another process leads now and has reopened these intents
+            observe.round_abandoned(auction.auction_id)
+            return None
         await self._conclude(auction, block, offered, winner, scored, discarded + failed)
+        t5 = time.perf_counter()
         return RoundReport(
-            auction.auction_id, len(auction.orders), sum(len(b) for b in current.bids.values()),
+            auction.auction_id, len(auction.orders), len(bids),
             winner.solution.solver if winner else None, winner.score.total if winner else None,
-            {"build": t1 - t0, "bidding": t2 - t1, "scoring": t3 - t2, "simulation": t4 - t3},
+            {"build": t1 - t0, "bidding": t2 - t1, "scoring": t3 - t2, "simulation": t4 - t3, "conclude": t5 - t4},
         )  # fmt: skip
 
-    async def run(self, stop: asyncio.Event, interval_s: float = 1.0) -> None:
-        await self.recover()
-        while not stop.is_set():
-            started = self._clock()
-            await self.run_round()
-            await asyncio.sleep(max(0.0, interval_s - (self._clock() - started)))
+    async def run(
+        self, stop: asyncio.Event, interval_s: float = 1.0, on_report: OnReport | None = None,
+        on_lead: OnLead | None = None,
+    ) -> None:  # fmt: skip
+        """A round every `interval_s` while this process holds the lease. On taking the lease: `recover`,
+        then `on_lead` (e.g. resynchronise the shared intent pool from the store)."""
+        leading = False
+        try:
+            while not stop.is_set():
+                started = self._clock()
+                if await self._lease.hold():
+                    if not leading:
+                        await self.recover()
+                        if on_lead is not None:
+                            await on_lead()
+                        leading = True
+                    report = await self.run_round()
+                    if report is not None and on_report is not None:
+                        on_report(report)
+                else:
+                    leading = False
+                await asyncio.sleep(max(0.0, interval_s - (self._clock() - started)))
+        finally:
+            if leading:
+                await self._lease.release()
 
     async def _offer(self, block: int) -> list[StoredIntent]:
-        """Open intents that can still settle, moved to IN_AUCTION; expired and cancelled ones retired."""
+        """Open intents that can still settle, moved to IN_AUCTION in one store transaction; expired and
+        on-chain-cancelled ones retired in the same one; unfunded ones stay open for a later round."""
         now = self._clock()
-        candidates = await self._store.by_status(IntentStatus.OPEN)
-        live = []
-        for s in candidates:
+        changes, live = [], []
+        for s in await self._store.by_status(IntentStatus.OPEN):
             if s.record.intent.valid_to < now + self._config.min_remaining_validity_s:
-                await self._move(s, IntentStatus.EXPIRED)
+                changes.append(StatusChange(s.record.intent_id, IntentStatus.EXPIRED, s.version))
             else:
                 live.append(s)
         states = await self._chain.read(block, [StateQuery(s.record.intent.owner, s.record.intent.sell_token,
                                                            s.record.intent.nonce) for s in live])  # fmt: skip
-        offered = []
         for s, state in zip(live, states, strict=True):
             if state.nonce_used:  # invalidated on-chain (or used by another of the owner's intents)
-                await self._move(s, IntentStatus.CANCELLED)
+                changes.append(StatusChange(s.record.intent_id, IntentStatus.CANCELLED, s.version))
             elif state.balance >= _needed(s) and state.allowance >= _needed(s):
-                moved = await self._move(s, IntentStatus.IN_AUCTION)
-                if moved is not None:
-                    offered.append(moved)
-        return offered
+                changes.append(StatusChange(s.record.intent_id, IntentStatus.IN_AUCTION, s.version))
+        moved = await self._store.set_statuses(changes) if changes else []
+        return [m for m in moved if m is not None and m.record.status is IntentStatus.IN_AUCTION]
 
     async def _build(self, block: int, offered: list[StoredIntent]) -> Auction:
         pools = await self._liquidity.snapshot(block)
@@ -190,15 +200,19 @@ class AuctionHouse:
         now = self._clock()
         return Auction(int(now * 1000), block, now + self._config.bid_window_s, orders, tokens, pools)
 
-    def _score(self, current: _Round) -> tuple[list[tuple[str, Scored]], list[BidRecord]]:
+    def _score(
+        self, auction: Auction, bids: list[tuple[str, Solution]]
+    ) -> tuple[list[tuple[str, Scored]], list[BidRecord]]:
+        latest: dict[str, tuple[str, Solution]] = {}
+        for bid_id, solution in bids:  # arrival order: a solver's last acknowledged bid counts
+            latest[address(solution.solver)] = (bid_id, solution)
         scored, discarded = [], []
-        for solver, bids in current.bids.items():
-            bid_id, solution = bids[-1]  # the last acknowledged bid counts
+        for solver, (bid_id, solution) in latest.items():
             try:
-                score = evaluate(current.auction, solution, inventory_accounts=self._config.inventory_accounts)
+                score = evaluate(auction, solution, inventory_accounts=self._config.inventory_accounts)
                 scored.append((bid_id, Scored(solution, score)))
             except SolutionRejected as exc:
-                discarded.append(self._discard(current.auction.auction_id, solver, exc.reason, exc.detail))
+                discarded.append(self._discard(auction.auction_id, solver, exc.reason, exc.detail))
         return scored, discarded
 
     async def _simulate(
@@ -227,10 +241,11 @@ class AuctionHouse:
             won_ids = {f.intent_id for f in winner.solution.fulfillments}
             await self._jobs.add(SettlementJob(auction.auction_id, self._encode(batch), tuple(sorted(won_ids)),
                                                block + self._config.settle_within_blocks))  # fmt: skip
-        for stored in offered:
-            fresh = await self._store.get(stored.record.intent_id)
-            if fresh is not None and fresh.record.status is IntentStatus.IN_AUCTION:
-                await self._move(fresh, IntentStatus.WON if fresh.record.intent_id in won_ids else IntentStatus.OPEN)
+        await self._store.set_statuses([  # a version changed meanwhile (cancelled by its owner) is left alone
+            StatusChange(s.record.intent_id, IntentStatus.WON if s.record.intent_id in won_ids else IntentStatus.OPEN,
+                         s.version)
+            for s in offered
+        ])  # fmt: skip
         for bid in discarded:
             await self._log.record_bid(bid)
             self._hub.notify(bid.solver, {"type": "result", "auctionId": auction.auction_id, "outcome": "discarded",
@@ -254,12 +269,6 @@ class AuctionHouse:
     def _discard(self, auction_id: int, solver: str, reason: ReasonCode, detail: str) -> BidRecord:
         observe.bid_scored(auction_id, solver, "discarded", None, reason.value)
         return BidRecord(auction_id, solver, BidStatus.DISCARDED, None, reason_code=reason.value, reason=detail[:500])
-
-    async def _move(self, stored: StoredIntent, status: IntentStatus) -> StoredIntent | None:
-        try:
-            return await self._store.set_status(stored.record.intent_id, status, stored.version)
-        except StaleVersion:
-            return None  # changed meanwhile (e.g. cancelled by its owner): leave it to the next round
 
 
 def _needed(stored: StoredIntent) -> int:

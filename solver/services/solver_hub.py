@@ -65,6 +65,10 @@ class SolverHub:
             replay.append(self.current_auction)
         return conn, replay
 
+    def register_session(self, session: str, solver: str) -> None:
+        """A session another venue process opened: the solver may resume it here."""
+        self._sessions[session] = solver
+
     def detach(self, conn: Connection) -> None:
         conn.closed = True
         if self._connections.get(conn.solver) is conn:

@@ -65,7 +65,7 @@ class RecordingBids:
     def __init__(self) -> None:
         self.solutions: list[Solution] = []
 
-    def receive_bid(self, solution: Solution) -> str:
+    async def receive_bid(self, solution: Solution) -> str:
         self.solutions.append(solution)
         return f"b-{len(self.solutions)}"
 

@@ -28,7 +28,7 @@ class RecordingBids:
     def __init__(self) -> None:
         self.solutions: list[Solution] = []
 
-    def receive_bid(self, solution: Solution) -> str:
+    async def receive_bid(self, solution: Solution) -> str:
         if solution.auction_id != 1:
             raise BidRefused("unknown_auction", f"auction {solution.auction_id} is not open")
         self.solutions.append(solution)

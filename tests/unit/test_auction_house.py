@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from solver.adapters.inprocess import MemoryBidBook, SoleLease
 from solver.adapters.storage.memory import MemoryAuctionLog, MemoryIntentStore
 from solver.domain.auction import BidRefused, Fulfillment, Solution, TokenInfo
 from solver.domain.batch import Batch, SigningScheme
@@ -102,7 +103,24 @@ class Venue:
     chain: FakeChain
 
 
-def venue(simulator: FakeSimulator | None = None) -> Venue:
+@dataclass
+class ScriptedLease:
+    """Held until `lost_after` more hold() calls have been answered."""
+
+    lost_after: int | None = None
+    released: bool = False
+
+    async def hold(self) -> bool:
+        if self.lost_after is None:
+            return True
+        self.lost_after -= 1
+        return self.lost_after >= 0
+
+    async def release(self) -> None:
+        self.released = True
+
+
+def venue(simulator: FakeSimulator | None = None, lease: ScriptedLease | SoleLease | None = None) -> Venue:
     store, log, jobs, hub, chain = (
         MemoryIntentStore(),
         MemoryAuctionLog(),
@@ -112,7 +130,8 @@ def venue(simulator: FakeSimulator | None = None) -> Venue:
     )
     config = AuctionConfig(bid_window_s=0.05, simulation_sender=SOLVER_A)
     house = AuctionHouse(store, log, jobs, chain, StaticLiquidity(), StaticPrices(), simulator or FakeSimulator(),
-                         hub, encode, lambda a: {"id": a.auction_id}, config)  # fmt: skip
+                         hub, encode, lambda a: {"id": a.auction_id}, config, MemoryBidBook(3),
+                         lease or SoleLease())  # fmt: skip
     return Venue(house, store, log, jobs, hub, chain)
 
 
@@ -142,9 +161,9 @@ def test_the_best_valid_bid_wins_losers_and_discards_hear_why_and_the_winner_is_
         await accept(v, ALICE_SELLS, BOB_BUYS)
 
         async def bids(auction_id: int) -> None:
-            v.house.receive_bid(cow_bid(auction_id, SOLVER_A, 3_000))
-            v.house.receive_bid(cow_bid(auction_id, SOLVER_B, 2_800))  # below Alice's 2,900 limit
-            v.house.receive_bid(cow_bid(auction_id, SOLVER_C, 2_999))  # ties A's score, ranks first, reverts
+            await v.house.receive_bid(cow_bid(auction_id, SOLVER_A, 3_000))
+            await v.house.receive_bid(cow_bid(auction_id, SOLVER_B, 2_800))  # below Alice's 2,900 limit
+            await v.house.receive_bid(cow_bid(auction_id, SOLVER_C, 2_999))  # ties A's score, ranks first, reverts
 
         report = await a_round(v, bids)
         assert (report.winner.lower(), report.orders, report.bids) == (SOLVER_A.lower(), 2, 3)
@@ -177,14 +196,14 @@ def test_late_repeated_and_misaddressed_bids_are_refused_with_a_code() -> None:
         async def bids(auction_id: int) -> None:
             for bid in [cow_bid(auction_id + 1, SOLVER_A, 3_000)] + [cow_bid(auction_id, SOLVER_A, 3_000)] * 4:
                 try:
-                    v.house.receive_bid(bid)
+                    await v.house.receive_bid(bid)
                 except BidRefused as exc:
                     codes.append(exc.code)
 
         report = await a_round(v, bids)
         assert codes == ["unknown_auction", "too_many_bids"]
         with pytest.raises(BidRefused) as late:
-            v.house.receive_bid(cow_bid(report.auction_id, SOLVER_B, 3_000))
+            await v.house.receive_bid(cow_bid(report.auction_id, SOLVER_B, 3_000))
         assert late.value.code == "unknown_auction"  # the round is closed
 
     asyncio.run(scenario())
@@ -234,5 +253,54 @@ def test_after_a_crash_mid_round_intents_in_auction_are_offered_again_and_won_on
         assert await v.house.recover() == 2
         assert await status(v, ALICE_SELLS) is IntentStatus.OPEN and await status(v, BOB_BUYS) is IntentStatus.OPEN
         assert await v.house.recover() == 0  # nothing left to recover
+
+    asyncio.run(scenario())
+
+
+def test_a_round_whose_leader_lost_the_lease_is_abandoned_for_the_new_leader_to_reopen() -> None:
+    async def scenario() -> None:
+        v = venue(lease=ScriptedLease(lost_after=0))  # the check before concluding finds the lease gone
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            await v.house.receive_bid(cow_bid(auction_id, SOLVER_A, 3_000))
+
+        assert await a_round(v, bids) is None
+        assert await v.jobs.get(v.hub.auctions[-1]["auction"]["id"]) is None
+        assert await status(v, ALICE_SELLS) is IntentStatus.IN_AUCTION  # not WON, nothing queued
+        assert [m for _, m in v.hub.notices] == []
+        assert await v.house.recover() == 2
+
+    asyncio.run(scenario())
+
+
+def test_only_the_lease_holder_runs_rounds_and_it_recovers_on_taking_the_lease() -> None:
+    async def scenario() -> None:
+        follower = venue(lease=ScriptedLease(lost_after=0))
+        await accept(follower, ALICE_SELLS)
+        stop = asyncio.Event()
+        task = asyncio.create_task(follower.house.run(stop, interval_s=0.01))
+        await asyncio.sleep(0.1)
+        stop.set()
+        await task
+        assert follower.hub.auctions == [] and await status(follower, ALICE_SELLS) is IntentStatus.OPEN
+
+        leader = venue()
+        await accept(leader, ALICE_SELLS)
+        stored = await leader.store.get(ALICE_SELLS.struct_hash())
+        assert stored is not None
+        await leader.store.set_status(stored.record.intent_id, IntentStatus.IN_AUCTION, stored.version)  # a dead round
+        leads: list[bool] = []
+
+        async def on_lead() -> None:
+            leads.append(await status(leader, ALICE_SELLS) is IntentStatus.OPEN)
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(leader.house.run(stop, interval_s=0.01, on_lead=on_lead))
+        while not leader.hub.auctions:
+            await asyncio.sleep(0.005)
+        stop.set()
+        await task
+        assert leads == [True]  # recovered once, before its first round
 
     asyncio.run(scenario())

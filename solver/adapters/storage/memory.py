@@ -6,7 +6,7 @@ completion on the event loop before another can observe the state. Records are f
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TypeVar
@@ -20,6 +20,7 @@ from solver.domain.records import (
     FillRecord,
     FillSummary,
     SettlementRecord,
+    StatusChange,
     StoredIntent,
     fill_order,
     summarize,
@@ -57,6 +58,18 @@ class MemoryIntentStore:
 
     async def set_status(self, intent_id: bytes, status: IntentStatus, version: int) -> StoredIntent:
         return self._replace(self._current(intent_id, version).with_status(status))
+
+    async def set_statuses(self, changes: Sequence[StatusChange]) -> list[StoredIntent | None]:
+        work: dict[bytes, StoredIntent] = {}  # every change is checked before any is written
+        new: list[StoredIntent | None] = []
+        for change in changes:
+            stored = work.get(change.intent_id) or self._by_id.get(change.intent_id)
+            moved = None if stored is None or stored.version != change.version else stored.with_status(change.status)
+            if moved is not None:
+                work[change.intent_id] = moved
+            new.append(moved)
+        self._by_id.update(work)
+        return new
 
     async def record_fill(self, intent_id: bytes, executed: int, version: int) -> StoredIntent:
         return self._replace(self._current(intent_id, version).with_fill(executed))

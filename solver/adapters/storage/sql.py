@@ -9,7 +9,7 @@ time-outs become StorageUnavailable. The keeper's job queue is in `jobs`.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -25,6 +25,7 @@ from solver.domain.records import (
     FillRecord,
     FillSummary,
     SettlementRecord,
+    StatusChange,
     StoredIntent,
     summarize,
 )
@@ -39,6 +40,7 @@ from .migrations import upgrade
 from .quotes import SqlQuoteBook, SqlQuoteStore
 
 T = TypeVar("T")
+BATCH_READ = 500  # ids per IN (...) list: SQLite allows at most 32,766 bound parameters per statement
 
 
 def _same_or_conflict(existing: T | None, new: T) -> None:
@@ -80,6 +82,43 @@ class SqlIntentStore:
 
     async def set_status(self, intent_id: bytes, status: IntentStatus, version: int) -> StoredIntent:
         return await self._write(intent_id, version, lambda current: current.with_status(status))
+
+    async def set_statuses(self, changes: Sequence[StatusChange]) -> list[StoredIntent | None]:
+        """Read the rows (locked on PostgreSQL; SQLite's BEGIN IMMEDIATE holds the write lock), then one
+        executemany UPDATE for the changes whose version is current."""
+        c = schema.intents.c
+        async with self._db.transaction() as connection:
+            current: dict[bytes, StoredIntent] = {}
+            ids = list({change.intent_id for change in changes})
+            for start in range(0, len(ids), BATCH_READ):
+                query = sa.select(schema.intents).where(c.intent_id.in_(ids[start : start + BATCH_READ]))
+                if self._db.dialect == "postgresql":
+                    query = query.with_for_update()
+                for row in await all_rows(connection, query):
+                    found = rows.stored_intent(row)
+                    current[found.record.intent_id] = found
+            new: list[StoredIntent | None] = []
+            for change in changes:
+                stored = current.get(change.intent_id)
+                moved = None
+                if stored is not None and stored.version == change.version:
+                    moved = stored.with_status(change.status)
+                if moved is not None:
+                    current[change.intent_id] = moved  # a second change of the same intent needs the new version
+                new.append(moved)
+            updates = [
+                {"key": n.record.intent_id, "old": n.version - 1, "status": n.record.status.value, "version": n.version}
+                for n in new
+                if n is not None
+            ]
+            if updates:
+                statement = (
+                    schema.intents.update()
+                    .where(c.intent_id == sa.bindparam("key", type_=c.intent_id.type), c.version == sa.bindparam("old"))
+                    .values(status=sa.bindparam("status"), version=sa.bindparam("version"))
+                )
+                await connection.execute(statement, updates)
+            return new
 
     async def record_fill(self, intent_id: bytes, executed: int, version: int) -> StoredIntent:
         return await self._write(intent_id, version, lambda current: current.with_fill(executed))

@@ -1,0 +1,83 @@
+"""The bid book in Redis: per auction, a deadline key, a list of bids and a per-solver bid count.
+
+Bids are checked and appended by one script (open, on time, under the per-solver limit), and `close`
+takes the list and removes the auction in another, so a bid is either in the closed list or refused.
+Keys expire after `KEEP_S` in case a leader dies between open and close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+
+from solver.domain.auction import BidRefused, Solution
+from solver.domain.primitives import address
+
+from ..inprocess import bid_name
+
+KEEP_S = 600
+
+# KEYS: deadline, bids, counts, serial. ARGV: now, solver, max bids, payload, seconds to keep.
+# Returns a positive serial, or 0 unknown auction, -1 late, -2 too many bids.
+_SUBMIT = """
+local deadline = redis.call('GET', KEYS[1])
+if not deadline then return 0 end
+if tonumber(ARGV[1]) > tonumber(deadline) then return -1 end
+if tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0') >= tonumber(ARGV[3]) then return -2 end
+redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
+local serial = redis.call('INCR', KEYS[4])
+redis.call('RPUSH', KEYS[2], serial .. ' ' .. ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+return serial
+"""
+# KEYS: deadline, bids, counts. Returns the bids and forgets the auction.
+_CLOSE = """
+local bids = redis.call('LRANGE', KEYS[2], 0, -1)
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return bids
+"""
+
+EncodeBid = Callable[[Solution], bytes]
+DecodeBid = Callable[[bytes], Solution]
+
+
+class RedisBidBook:
+    def __init__(
+        self, redis: Redis, prefix: str, encode: EncodeBid, decode: DecodeBid, max_bids_per_solver: int = 3
+    ) -> None:
+        self._redis, self._prefix, self._encode, self._decode = redis, prefix, encode, decode
+        self._max = max_bids_per_solver
+        self._submit, self._close = redis.register_script(_SUBMIT), redis.register_script(_CLOSE)
+
+    def _keys(self, auction_id: int) -> list[str]:
+        base = f"{self._prefix}:auction:{auction_id}"
+        return [f"{base}:deadline", f"{base}:bids", f"{base}:counts"]
+
+    async def open(self, auction_id: int, deadline: float) -> None:
+        deadline_key, bids_key, counts_key = self._keys(auction_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(bids_key, counts_key)
+            pipe.set(deadline_key, repr(deadline), ex=KEEP_S)
+            await pipe.execute()
+
+    async def submit(self, solution: Solution, now: float) -> str:
+        keys = [*self._keys(solution.auction_id), f"{self._prefix}:bid-serial"]
+        args: list[str | bytes | int] = [repr(now), address(solution.solver), self._max, self._encode(solution), KEEP_S]
+        serial = int(await self._submit(keys=keys, args=args))
+        if serial == 0:
+            raise BidRefused("unknown_auction", f"auction {solution.auction_id} is not open for bids")
+        if serial == -1:
+            raise BidRefused("late", "the auction's deadline has passed")
+        if serial == -2:
+            raise BidRefused("too_many_bids", f"at most {self._max} bids per auction")
+        return bid_name(solution.auction_id, serial)
+
+    async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
+        raw_bids = await self._close(keys=self._keys(auction_id))
+        bids = []
+        for raw in raw_bids:
+            serial, _, payload = bytes(raw).partition(b" ")
+            bids.append((bid_name(auction_id, int(serial)), self._decode(payload)))
+        return bids

@@ -1,0 +1,259 @@
+"""The shared venue state's contract (open intent pool, bid book, lease, solver relay): the same scenarios
+against the in-process twins and a real redis-server, with two clients standing for two venue processes."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from solver.adapters.inprocess import MemoryBidBook, MemoryIntentPool
+from solver.adapters.redis_state import RedisBidBook, RedisIntentPool, RedisLease, RedisSolverRelay, connect
+from solver.adapters.storage.memory import MemoryIntentStore
+from solver.api.protocol import bid_from_json, bid_to_json
+from solver.domain.auction import BidRefused, Fulfillment, Solution
+from solver.domain.batch import Interaction
+from solver.domain.lifecycle import IntentStatus
+from solver.domain.primitives import UINT256_MAX
+from solver.domain.records import StatusChange, StoredIntent
+from solver.ports import BidBook, OpenIntentPool, StaleVersion
+from solver.services.pooled_store import PooledIntentStore
+from solver.services.solver_hub import SolverHub
+from tests.adapters.storage_builders import T0, a_record
+from tests.redis_server import RedisServer
+
+SOLVER_A = "0x00000000000000000000000000000000000050A1"
+SOLVER_B = "0x00000000000000000000000000000000000050B2"
+
+
+@dataclass
+class Shared:
+    """Factories for one backend; `process` numbers stand for separate venue processes (own clients)."""
+
+    name: str
+    redis_url: str | None
+    prefix: str = field(default_factory=lambda: f"test-{uuid.uuid4().hex[:8]}")
+    _clients: dict[int, Redis] = field(default_factory=dict)
+    _memory: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, process: int) -> Redis:
+        assert self.redis_url is not None
+        if process not in self._clients:
+            self._clients[process] = connect(self.redis_url)
+        return self._clients[process]
+
+    def pool(self, process: int = 0) -> OpenIntentPool:
+        if self.redis_url is None:
+            return self._memory.setdefault("pool", MemoryIntentPool())  # type: ignore[no-any-return]
+        return RedisIntentPool(self.client(process), self.prefix)
+
+    def bids(self, process: int = 0, max_bids: int = 3) -> BidBook:
+        if self.redis_url is None:
+            return self._memory.setdefault("bids", MemoryBidBook(max_bids))  # type: ignore[no-any-return]
+        return RedisBidBook(self.client(process), self.prefix, bid_to_json, bid_from_json, max_bids)
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+
+
+@pytest.fixture(params=["inprocess", "redis"])
+async def shared(request: pytest.FixtureRequest) -> AsyncIterator[Shared]:
+    url = None
+    if request.param == "redis":
+        server: RedisServer = request.getfixturevalue("redis_server")
+        url = server.url()
+    state = Shared(request.param, url)
+    yield state
+    await state.close()
+
+
+@pytest.fixture
+async def on_redis(redis_server: RedisServer) -> AsyncIterator[Shared]:
+    """For the parts that only exist between processes (the lease, the relay)."""
+    state = Shared("redis", redis_server.url())
+    yield state
+    await state.close()
+
+
+def stored(nonce: int, version: int = 1, accepted_at: float = T0, **intent: Any) -> StoredIntent:
+    return StoredIntent(a_record(nonce=nonce, accepted_at=accepted_at, **intent), version)
+
+
+# ---- open intent pool ---------------------------------------------------------------------------------
+
+
+async def test_the_pool_lists_what_was_put_oldest_first_to_every_process(shared: Shared) -> None:
+    late, early = stored(1, accepted_at=T0 + 5), stored(2, accepted_at=T0)
+    huge = stored(3, accepted_at=T0 + 1, sell_amount=UINT256_MAX, buy_amount=UINT256_MAX, partially_fillable=True)
+    await shared.pool(0).put([late, early, huge])
+    assert await shared.pool(1).all() == [early, huge, late]
+
+
+async def test_only_a_newer_version_replaces_or_removes_an_entry(shared: Shared) -> None:
+    pool, other = shared.pool(0), shared.pool(1)
+    v1 = stored(1)
+    v3 = replace(v1, version=3)
+    await pool.put([v3])
+    await other.put([v1])  # a slower process's older write
+    assert await pool.all() == [v3]
+    await other.discard([replace(v1, version=2)])  # removal at an older version: ignored
+    assert await pool.all() == [v3]
+    await pool.discard([replace(v1, version=4)])
+    await other.put([v3])  # a late write of the version before the removal
+    assert await pool.all() == []
+    v5 = replace(v1, version=5)
+    await other.put([v5])  # reopened later (a reverted settlement)
+    assert await pool.all() == [v5]
+
+
+async def test_a_pooled_store_keeps_the_pool_in_step_with_every_write(shared: Shared) -> None:
+    store = PooledIntentStore(MemoryIntentStore(), shared.pool(0))
+    a, b = a_record(nonce=1), a_record(nonce=2, accepted_at=T0 + 1)
+    for record in (a, b):
+        await store.add(record)
+    assert [s.record.intent_id for s in await store.by_status(IntentStatus.OPEN)] == [a.intent_id, b.intent_id]
+    moved = await store.set_statuses([StatusChange(a.intent_id, IntentStatus.IN_AUCTION, 1)])
+    assert [s.record.intent_id for s in await shared.pool(1).all()] == [b.intent_id]
+    assert moved[0] is not None
+    await store.set_status(a.intent_id, IntentStatus.OPEN, moved[0].version)  # no winner: back to the pool
+    assert {s.record.intent_id for s in await shared.pool(1).all()} == {a.intent_id, b.intent_id}
+    await store.set_status(b.intent_id, IntentStatus.CANCELLED, 1)
+    assert [s.record.intent_id for s in await store.by_status(IntentStatus.OPEN)] == [a.intent_id]
+
+
+async def test_a_stale_pool_entry_is_repaired_by_the_write_it_fails(shared: Shared) -> None:
+    inner = MemoryIntentStore()
+    store = PooledIntentStore(inner, shared.pool(0))
+    record = a_record(nonce=1)
+    await store.add(record)
+    await inner.set_status(record.intent_id, IntentStatus.CANCELLED, 1)  # a write that bypassed the pool
+    assert len(await store.by_status(IntentStatus.OPEN)) == 1  # the pool is behind the store
+    assert await store.set_statuses([StatusChange(record.intent_id, IntentStatus.IN_AUCTION, 1)]) == [None]
+    assert await store.by_status(IntentStatus.OPEN) == []
+    with pytest.raises(StaleVersion):
+        await store.set_status(record.intent_id, IntentStatus.IN_AUCTION, 1)
+
+
+async def test_resync_brings_the_pool_back_to_the_store(shared: Shared) -> None:
+    inner = MemoryIntentStore()
+    store = PooledIntentStore(inner, shared.pool(0))
+    kept, dropped, missed = a_record(nonce=1), a_record(nonce=2), a_record(nonce=3)
+    for record in (kept, dropped):
+        await store.add(record)
+    await inner.add(missed)  # accepted, then the process died before it reached the pool
+    await inner.set_status(dropped.intent_id, IntentStatus.CANCELLED, 1)
+    assert await store.resync() == 2
+    assert {s.record.intent_id for s in await shared.pool(1).all()} == {kept.intent_id, missed.intent_id}
+
+
+# ---- bid book -----------------------------------------------------------------------------------------
+
+
+def a_bid(auction_id: int, solver: str, price: int = 3_000) -> Solution:
+    return Solution(
+        auction_id,
+        solver,
+        {"0x00000000000000000000000000000000000000e1": price * 10**6},
+        (Fulfillment(b"\x11" * 32, 10**18),),
+        interactions=(Interaction("0x00000000000000000000000000000000000000F1", b"\x01\x02", 0),),
+    )
+
+
+async def test_bids_are_taken_from_any_process_and_closed_in_arrival_order(shared: Shared) -> None:
+    here, there = shared.bids(0), shared.bids(1)
+    await here.open(7, deadline=1_000.0)
+    first = await there.submit(a_bid(7, SOLVER_A), now=999.0)
+    second = await here.submit(a_bid(7, SOLVER_B, 3_001), now=999.5)
+    assert first != second
+    assert await here.close(7) == [(first, a_bid(7, SOLVER_A)), (second, a_bid(7, SOLVER_B, 3_001))]
+    with pytest.raises(BidRefused) as closed:
+        await there.submit(a_bid(7, SOLVER_A), now=999.9)
+    assert closed.value.code == "unknown_auction"
+
+
+async def test_unknown_late_and_excess_bids_are_refused_with_their_codes(shared: Shared) -> None:
+    book = shared.bids(0, max_bids=2)
+    codes = []
+    await book.open(8, deadline=1_000.0)
+    for solution, now in [(a_bid(9, SOLVER_A), 0.0), (a_bid(8, SOLVER_A), 1_000.5)] + [(a_bid(8, SOLVER_A), 1.0)] * 3:
+        try:
+            await book.submit(solution, now)
+        except BidRefused as exc:
+            codes.append(exc.code)
+    assert codes == ["unknown_auction", "late", "too_many_bids"]
+    assert len(await book.close(8)) == 2
+
+
+async def test_concurrent_bids_from_two_processes_never_pass_the_limit(shared: Shared) -> None:
+    books = [shared.bids(0, max_bids=3), shared.bids(1, max_bids=3)]
+    await books[0].open(9, deadline=1_000.0)
+    results = await asyncio.gather(
+        *(books[n % 2].submit(a_bid(9, SOLVER_A, 3_000 + n), now=1.0) for n in range(10)), return_exceptions=True
+    )
+    taken = [r for r in results if isinstance(r, str)]
+    assert len(taken) == 3 and all(isinstance(r, BidRefused) for r in results if not isinstance(r, str))
+    assert sorted(b for b, _ in await books[1].close(9)) == sorted(taken)
+
+
+# ---- lease (Redis only: one process always leads) -----------------------------------------------------
+
+
+async def test_one_process_holds_the_lease_until_it_releases_or_stops_renewing(on_redis: Shared) -> None:
+    shared = on_redis
+    a = RedisLease(shared.client(0), shared.prefix, ttl_ms=300)
+    b = RedisLease(shared.client(1), shared.prefix, ttl_ms=300)
+    assert await a.hold() and not await b.hold()
+    assert await a.hold()  # renewed
+    await a.release()
+    assert await b.hold() and not await a.hold()
+    await _until(lambda: a.hold(), timeout_s=5.0)  # b stopped renewing: its lease ran out
+    assert not await b.hold()
+
+
+# ---- solver relay (Redis only: in-process the hub is the relay) ---------------------------------------
+
+
+async def test_messages_reach_a_solver_connected_to_another_process_which_it_can_resume_on_any(
+    on_redis: Shared,
+) -> None:
+    shared = on_redis
+    hubs = [SolverHub(), SolverHub()]
+    relays = [RedisSolverRelay(shared.client(n), shared.prefix, hubs[n], presence_s=0.05) for n in (0, 1)]
+    for relay in relays:
+        await relay.start()
+    try:
+        conn, _ = relays[1].attach(SOLVER_A, None)  # the solver is connected to process 1
+        await _until_true(lambda: SOLVER_A in relays[0].solvers)
+        relays[0].broadcast({"type": "auction", "auction": {"id": 1}})  # the leader is process 0
+        relays[0].notify(SOLVER_A, {"type": "result", "auctionId": 1, "outcome": "won"})
+        received = [await asyncio.wait_for(conn.queue.get(), 5) for _ in range(2)]
+        assert [m["type"] for m in received if m is not None] == ["auction", "result"]
+
+        relays[1].detach(conn)  # the solver drops and reconnects to process 0, resuming its session
+        await _until_true(lambda: hubs[0].current_auction is not None)
+        again, replay = relays[0].attach(SOLVER_A, conn.session)
+        assert [m["type"] for m in replay] == ["result", "auction"]
+        assert not again.closed
+    finally:
+        for relay in relays:
+            await relay.stop()
+
+
+async def _until(check: Callable[[], Any], timeout_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.02)
+
+
+async def _until_true(check: Callable[[], bool], timeout_s: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.01)
