@@ -22,6 +22,7 @@ from fastapi import FastAPI, WebSocket
 from web3 import Web3
 
 from solver.adapters import redis_state
+from solver.adapters.chain.eip1271 import RpcEip1271Verifier
 from solver.adapters.chain.jsonrpc import AsyncRpc
 from solver.adapters.chain.keeper_chain import RpcKeeperChain
 from solver.adapters.chain.manifest import Manifest
@@ -201,7 +202,7 @@ def _wire(
     reader = OwnerStateReader(settings.rpc_url, settlement, manifest.contracts["spender"], session)
     domain = Eip712Domain(manifest.chain_id, settlement)
     policy = IntakePolicy(domain, frozenset(t.address for t in manifest.tokens.values()))
-    intake = IntakeService(shared.intents, CoalescingOwnerStates(reader), policy)
+    intake = IntakeService(shared.intents, CoalescingOwnerStates(reader), policy, RpcEip1271Verifier(rpc))
     keeper_account = None if settings.keeper_key is None else EthAccount.from_key(settings.keeper_key.reveal())
     sender = keeper_account.address if keeper_account is not None else str(settings.keeper_address)
     chain = RpcKeeperChain(rpc, settlement, contract_errors())
