@@ -11,7 +11,8 @@ from __future__ import annotations
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from .jsonrpc import AsyncRpc, RpcError
+from .jsonrpc import AsyncRpc
+from .rpc import RpcError
 
 IS_VALID_SIGNATURE = keccak(text="isValidSignature(bytes32,bytes)")[:4]
 MAGIC_VALUE = IS_VALID_SIGNATURE  # the standard's magic value is the function's own selector, 0x1626ba7e
