@@ -58,6 +58,10 @@ def round_abandoned(auction_id: int) -> None:
     _emit("round_abandoned", auction_id=auction_id)
 
 
+def round_failed(error: str, detail: str) -> None:
+    _emit("round_failed", error=error, detail=detail[:500])
+
+
 def relay_error(stage: str, error: str) -> None:
     _emit("relay_error", stage=stage, error=error[:300])
 

@@ -44,5 +44,10 @@ class MemoryJobQueue:
         async with self._lock:
             return [j for j in self._jobs.values() if j.status is JobStatus.SENDING and j.keeper == keeper]
 
+    async def unfinished(self) -> list[SettlementJob]:
+        async with self._lock:
+            waiting = (j for j in self._jobs.values() if j.status in (JobStatus.PENDING, JobStatus.SENDING))
+            return sorted(waiting, key=lambda j: j.auction_id)
+
     async def get(self, auction_id: int) -> SettlementJob | None:
         return self._jobs.get(auction_id)

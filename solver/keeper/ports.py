@@ -26,6 +26,11 @@ class JobQueue(Protocol):
         """`keeper`'s SENDING jobs: what a restarted keeper must finish before claiming new work."""
         ...
 
+    async def unfinished(self) -> list[SettlementJob]:
+        """Every PENDING or SENDING job, oldest auction first: the intents a restarted venue must not
+        offer again, since a keeper is about to settle them."""
+        ...
+
     async def get(self, auction_id: int) -> SettlementJob | None:
         """The stored job (for operators and tests; the keeper itself never needs it)."""
         ...

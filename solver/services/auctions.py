@@ -103,12 +103,18 @@ class AuctionHouse:
 
     async def recover(self) -> int:
         """After a crash mid-round: intents left IN_AUCTION go back to OPEN (their round died with the
-        process; won ones were queued for the keeper before being marked WON). Returns how many.
+        process), except those a queued settlement job carries (the crash came between queueing the
+        winner and marking it WON), which become WON for the keeper to settle. Returns how many moved.
         Only the lease holder calls this: no other process has a round in flight."""
         stuck = await self._store.by_status(IntentStatus.IN_AUCTION)
-        moved = await self._store.set_statuses(
-            [StatusChange(s.record.intent_id, IntentStatus.OPEN, s.version) for s in stuck]
-        )
+        if not stuck:
+            return 0
+        queued = {i for job in await self._jobs.unfinished() for i in job.intent_ids}
+        moved = await self._store.set_statuses([
+            StatusChange(s.record.intent_id, IntentStatus.WON if s.record.intent_id in queued else IntentStatus.OPEN,
+                         s.version)
+            for s in stuck
+        ])  # fmt: skip
         return sum(m is not None for m in moved)
 
     async def run_round(self) -> RoundReport | None:
@@ -146,24 +152,33 @@ class AuctionHouse:
 
     async def run(
         self, stop: asyncio.Event, interval_s: float = 1.0, on_report: OnReport | None = None,
-        on_lead: OnLead | None = None,
+        on_lead: OnLead | None = None, resync_s: float = 30.0,
     ) -> None:  # fmt: skip
         """A round every `interval_s` while this process holds the lease. On taking the lease: `recover`,
-        then `on_lead` (e.g. resynchronise the shared intent pool from the store)."""
-        leading = False
+        then `on_lead` (resynchronise the shared intent pool from the store), which the leader repeats
+        every `resync_s` so that a pool write lost to a crash or an outage delays an intent, never loses it."""
+        leading, synced = False, 0.0
         try:
             while not stop.is_set():
                 started = self._clock()
                 if await self._lease.hold():
                     if not leading:
+                        observe.leadership(acquired=True)
                         await self.recover()
-                        if on_lead is not None:
-                            await on_lead()
-                        leading = True
-                    report = await self.run_round()
-                    if report is not None and on_report is not None:
-                        on_report(report)
-                else:
+                        leading, synced = True, float("-inf")
+                    if on_lead is not None and started - synced >= resync_s:
+                        await on_lead()
+                        synced = started
+                    try:
+                        report = await self.run_round()
+                    except Exception as exc:  # the store or the node failed mid-round: recover, go on
+                        observe.round_failed(type(exc).__name__, str(exc))
+                        leading = False  # still the leader: the next turn recovers the round's intents
+                    else:
+                        if report is not None and on_report is not None:
+                            on_report(report)
+                elif leading:
+                    observe.leadership(acquired=False)
                     leading = False
                 await asyncio.sleep(max(0.0, interval_s - (self._clock() - started)))
         finally:

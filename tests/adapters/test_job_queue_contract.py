@@ -128,6 +128,16 @@ async def test_in_flight_lists_only_the_keepers_sending_jobs(storage: Storage) -
     assert await storage.jobs.in_flight("0x0000000000000000000000000000000000000000") == []
 
 
+async def test_unfinished_lists_pending_and_sending_jobs_of_every_keeper(storage: Storage) -> None:
+    for auction_id in range(1, 6):
+        await storage.jobs.add(a_job(auction_id))
+    first, second = [await storage.jobs.claim(k) for k in (KEEPER, OTHER_KEEPER)]
+    assert first is not None and second is not None
+    await storage.jobs.save(first.finished(JobStatus.SETTLED))
+    assert [j.auction_id for j in await storage.jobs.unfinished()] == [2, 3, 4, 5]
+    assert (await storage.jobs.unfinished())[0] == second
+
+
 async def test_a_job_with_several_transactions_and_extreme_fees_round_trips_exactly(storage: Storage) -> None:
     await storage.jobs.add(a_job(UINT256_MAX, intent_ids=()))
     job = await storage.jobs.claim(KEEPER)

@@ -20,6 +20,7 @@ from solver.domain.intent import Intent, IntentKind
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.liquidity import Pool
 from solver.domain.records import BidStatus
+from solver.domain.settlement_job import SettlementJob
 from solver.keeper.memory import MemoryJobQueue
 from solver.keeper.ports import SimulationFailed
 from solver.services.auctions import AuctionConfig, AuctionHouse
@@ -257,6 +258,22 @@ def test_after_a_crash_mid_round_intents_in_auction_are_offered_again_and_won_on
     asyncio.run(scenario())
 
 
+def test_intents_a_queued_job_carries_become_won_on_recovery_not_offered_again() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+        for intent in (ALICE_SELLS, BOB_BUYS):  # both offered, then the round queued a winner carrying Alice's
+            stored = await v.store.get(intent.struct_hash())
+            assert stored is not None
+            await v.store.set_status(intent.struct_hash(), IntentStatus.IN_AUCTION, stored.version)
+        await v.jobs.add(SettlementJob(42, b"calldata", (ALICE_SELLS.struct_hash(),), 1_000))
+        # ... and the process died before marking it WON.
+        assert await v.house.recover() == 2
+        assert await status(v, ALICE_SELLS) is IntentStatus.WON and await status(v, BOB_BUYS) is IntentStatus.OPEN
+
+    asyncio.run(scenario())
+
+
 def test_a_round_whose_leader_lost_the_lease_is_abandoned_for_the_new_leader_to_reopen() -> None:
     async def scenario() -> None:
         v = venue(lease=ScriptedLease(lost_after=0))  # the check before concluding finds the lease gone
@@ -302,5 +319,36 @@ def test_only_the_lease_holder_runs_rounds_and_it_recovers_on_taking_the_lease()
         stop.set()
         await task
         assert leads == [True]  # recovered once, before its first round
+
+    asyncio.run(scenario())
+
+
+def test_the_leader_resyncs_periodically_and_a_failed_round_is_recovered_not_fatal() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS)
+        failures = [RuntimeError("node unreachable")]
+        real_read = v.chain.read
+
+        async def flaky_read(block: int, queries: list[StateQuery]) -> list[OwnerState]:
+            if failures:
+                raise failures.pop()
+            return await real_read(block, queries)
+
+        v.chain.read = flaky_read  # type: ignore[method-assign]
+        resyncs: list[float] = []
+
+        async def on_lead() -> None:
+            resyncs.append(time.monotonic())
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(v.house.run(stop, interval_s=0.01, on_lead=on_lead, resync_s=0.03))
+        async with asyncio.timeout(10):  # a failure guard, not a timing assertion
+            while len(resyncs) < 3 or not v.hub.auctions:
+                await asyncio.sleep(0.005)
+        stop.set()
+        await task
+        assert failures == []  # the first round failed; the loop went on and later rounds went out
+        assert v.hub.auctions and len(resyncs) >= 3
 
     asyncio.run(scenario())

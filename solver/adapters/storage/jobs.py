@@ -75,6 +75,9 @@ class SqlJobQueue:
         c = _jobs.c
         return await self._select(sa.and_(c.keeper == keeper, c.status == JobStatus.SENDING.value))
 
+    async def unfinished(self) -> list[SettlementJob]:
+        return await self._select(_jobs.c.status.in_([JobStatus.PENDING.value, JobStatus.SENDING.value]))
+
     async def get(self, auction_id: int) -> SettlementJob | None:
         found = await self._select(_jobs.c.auction_id == auction_id)
         return found[0] if found else None
