@@ -20,6 +20,7 @@ from solver.services.quotes import Citation, QuoteService, no_quotes
 
 from .dto import HEX, CancelBody, IntentBody, IntentView
 from .errors import on_invalid_request, on_rejected, rejection_response
+from .fast_intake import FastIntake
 from .fill_dto import FillSummaryView, FillView, fill_filter
 from .limits import BodyTooLarge, Limits
 from .quote_dto import QuoteBody, QuoteView
@@ -44,6 +45,8 @@ def create_app(
     app.add_exception_handler(Rejected, on_rejected)
     app.add_exception_handler(RequestValidationError, on_invalid_request)
     app.add_exception_handler(BodyTooLarge, _on_body_too_large)
+    # Inside the limits: well-formed intents take the lean path, the rest the documented route below.
+    app.add_middleware(FastIntake, intake=intake, cite=lambda quote_id: _citation(quotes, quote_id))
     app.add_middleware(Limits, max_body=max_body_bytes, rate=rate_per_s, burst=burst)
 
     @app.post("/v1/intents", status_code=201, responses={200: {"description": "already accepted"}})

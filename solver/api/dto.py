@@ -54,27 +54,44 @@ class IntentBody(BaseModel):
     )
 
     def to_domain(self) -> tuple[Intent, bytes, SigningScheme]:
-        try:
-            intent = Intent(
-                owner=self.owner,
-                sell_token=self.sell_token,
-                buy_token=self.buy_token,
-                receiver=self.receiver,
-                sell_amount=_amount(self.sell_amount, "sellAmount"),
-                buy_amount=_amount(self.buy_amount, "buyAmount"),
-                valid_to=self.valid_to,
-                nonce=_amount(self.nonce, "nonce", allow_zero=True),
-                kind=IntentKind.BUY if self.kind == "buy" else IntentKind.SELL,
-                partially_fillable=self.partially_fillable,
-                app_data=_hex(self.app_data, "appData", 32),
-            )
-        except InvalidIntent as exc:
-            code = RejectCode.SAME_TOKEN if "must differ" in str(exc) else RejectCode.MALFORMED
-            raise Rejected(code, str(exc)) from exc
-        return intent, _hex(self.signature, "signature"), SCHEMES[self.signing_scheme]
+        return intent_of(
+            self.owner, self.sell_token, self.buy_token, self.receiver, self.sell_amount, self.buy_amount,
+            self.valid_to, self.nonce, self.kind, self.partially_fillable, self.app_data, self.signing_scheme,
+            self.signature,
+        )  # fmt: skip
 
     def quote_id_bytes(self) -> bytes | None:
-        return None if self.quote_id is None else _hex(self.quote_id, "quoteId")
+        return quote_id_of(self.quote_id)
+
+
+def intent_of(
+    owner: str, sell_token: str, buy_token: str, receiver: str, sell_amount: str, buy_amount: str, valid_to: int,
+    nonce: str, kind: str, partially_fillable: bool, app_data: str, signing_scheme: str, signature: str,
+) -> tuple[Intent, bytes, SigningScheme]:  # fmt: skip
+    """The domain intent, signature and scheme of an intent body's fields (schema-checked already: the types
+    are right, `kind` and `signing_scheme` are among their literals). Raises Rejected."""
+    try:
+        intent = Intent(
+            owner=owner,
+            sell_token=sell_token,
+            buy_token=buy_token,
+            receiver=receiver,
+            sell_amount=_amount(sell_amount, "sellAmount"),
+            buy_amount=_amount(buy_amount, "buyAmount"),
+            valid_to=valid_to,
+            nonce=_amount(nonce, "nonce", allow_zero=True),
+            kind=IntentKind.BUY if kind == "buy" else IntentKind.SELL,
+            partially_fillable=partially_fillable,
+            app_data=_hex(app_data, "appData", 32),
+        )
+    except InvalidIntent as exc:
+        code = RejectCode.SAME_TOKEN if "must differ" in str(exc) else RejectCode.MALFORMED
+        raise Rejected(code, str(exc)) from exc
+    return intent, _hex(signature, "signature"), SCHEMES[signing_scheme]
+
+
+def quote_id_of(text: str | None) -> bytes | None:
+    return None if text is None else _hex(text, "quoteId")
 
 
 class CancelBody(BaseModel):

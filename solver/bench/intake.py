@@ -6,16 +6,16 @@ settings, SQLite storage through `open_storage`, owner states through `Coalescin
 batched `OwnerStateReader`, one uvicorn worker on a free 127.0.0.1 port), and this one, the load generator.
 
 Before the clock starts, `--owners` fresh owners (deterministic keys) are funded on the devnet (ETH by
-anvil_setBalance, WETH or USDC minted by the deployer, max approval of the IntentSpender) and
-rate x seconds intents are signed, each with a unique (owner, nonce). The load is open-loop: intent i is
-due at start + i / rate and is sent as soon as one of `--concurrency` connections is free, so a server that
-falls behind shows up as schedule lag (and intents still unsent when the window closes) rather than as a
-lower offered rate. The server runs on asyncio's loop, as scripts/venue.py runs it (`--loop uvloop` to
-compare), with the per-client rate limit lifted (one client address speaks for every owner here). Every
-request is a real intent that goes through every check (EIP-712 signature, balance, allowance and nonce
+anvil_setBalance, WETH or USDC minted by the deployer, max approval of the IntentSpender) and rate x seconds
+intents are signed, each with a unique (owner, nonce). The load is open-loop: intent i is due at start + i /
+rate and is sent as soon as one of `--concurrency` connections is free, so a server that falls behind shows up
+as schedule lag (and intents still unsent when the window closes) rather than as a lower offered rate. The
+server runs on uvloop with httptools, as a deployment should run it (`--loop asyncio` to compare with
+asyncio's own loop), with the per-client rate limit lifted (one client address speaks for every owner here).
+Every request is a real intent that goes through every check (EIP-712 signature, balance, allowance and nonce
 bit at the head block, durable insert). The report: accepted and rejected (by code) counts, sustained
-accepted/s, latency percentiles, schedule lag, CPU use of each process (and of everything else on the
-machine, which skews the figures when it is high), and the server's accept-time histogram from /metrics.
+accepted/s, latency percentiles, schedule lag, CPU use of each process (and of everything else on the machine,
+which skews the figures when it is high), and the server's accept-time histogram from /metrics.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ class Config:
     log_events: bool = False  # the venue's per-intent JSON log lines (INFO), written to a file
     profile: str | None = None  # py-spy output (.svg flame graph or .txt) of the server during the load
     seed: int = 1
-    loop: str = "asyncio"  # the server's event loop: asyncio (as scripts/venue.py runs it) or uvloop
+    loop: str = "uvloop"  # the server's event loop: uvloop (default) or asyncio
 
 
 # --------------------------------------------------------------------------------------------- owners
@@ -224,8 +224,9 @@ async def serve(event_log: Path | None) -> None:
     manifest = Manifest.from_json(settings.manifest_path.read_text())
     async with production_app(settings, manifest) as (app, how):
         print(f"serve: {how}, loop {type(asyncio.get_running_loop()).__module__}", flush=True)
+        loop = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
         config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, workers=1, lifespan="off",
-                                access_log=False, log_level="warning")  # fmt: skip
+                                access_log=False, log_level="warning", loop=loop, http="httptools")  # fmt: skip
         await uvicorn.Server(config).serve()
 
 
@@ -558,7 +559,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[str, argparse.Namespace]:
     sub = parser.add_subparsers(dest="command")
     server = sub.add_parser("serve", help="(internal) the server process")
     server.add_argument("--event-log", type=Path, default=None)
-    server.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    server.add_argument("--loop", choices=("asyncio", "uvloop"), default="uvloop")
     d = Config()
     parser.add_argument("--seconds", type=float, default=d.seconds, help=f"load duration (default {d.seconds:g})")
     parser.add_argument("--rate", type=float, default=d.rate, help=f"offered intents/s (default {d.rate:g})")
@@ -569,7 +570,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[str, argparse.Namespace]:
     parser.add_argument("--database", default=None, help="storage URL (default: a temporary SQLite file)")
     parser.add_argument("--log-events", action="store_true", help="the venue's per-intent INFO log lines, to a file")
     parser.add_argument("--loop", choices=("asyncio", "uvloop"), default=d.loop,
-                        help="the server's event loop (default asyncio, as scripts/venue.py runs it)")  # fmt: skip
+                        help="the server's event loop (default uvloop)")  # fmt: skip
     parser.add_argument("--profile", default=None, help="py-spy the server into this file (.svg, .txt or .json)")
     args = parser.parse_args(argv)
     return args.command or "run", args

@@ -9,10 +9,12 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from eth_hash.auto import keccak
+
 from .batch import SigningScheme
 from .errors import DomainError
-from .intent import Eip712Domain, Intent
-from .signature import InvalidSignature, MalleableSignature, recover_signer
+from .intent import INTENT_TYPEHASH, Eip712Domain, Intent
+from .signature import InvalidSignature, MalleableSignature, recover_address
 
 
 class RejectCode(enum.Enum):
@@ -91,7 +93,7 @@ def check_intent(
         if token not in policy.supported_tokens:
             raise Rejected(RejectCode.UNSUPPORTED_TOKEN, f"token {token} is not traded here")
     _check_deadline(intent.valid_to, now, policy)
-    intent_id = intent.digest(policy.domain)
+    intent_id = intent_digest(intent, policy.domain)
     if scheme is SigningScheme.EIP712:
         _check_eoa_signature(intent, intent_id, signature)
     return intent_id
@@ -119,12 +121,29 @@ def _check_deadline(valid_to: int, now: int, policy: IntakePolicy) -> None:
         raise Rejected(RejectCode.DEADLINE_TOO_FAR, f"valid_to may be at most {policy.max_validity_s} s from now")
 
 
+def intent_digest(intent: Intent, domain: Eip712Domain) -> bytes:
+    """`Intent.digest` (the intent id), with the struct's words laid out by hand instead of through eth_abi:
+    the same bytes (a unit test holds them equal) in a tenth of the time, on intake's hot path. Every field
+    is already validated by Intent: addresses are 20-byte hex, amounts, deadline and nonce fit a uint256."""
+    words = b"".join((
+        INTENT_TYPEHASH, _address_word(intent.owner), _address_word(intent.sell_token),
+        _address_word(intent.buy_token), _address_word(intent.receiver), intent.sell_amount.to_bytes(32, "big"),
+        intent.buy_amount.to_bytes(32, "big"), intent.valid_to.to_bytes(32, "big"), intent.nonce.to_bytes(32, "big"),
+        int(intent.kind).to_bytes(32, "big"), int(intent.partially_fillable).to_bytes(32, "big"), intent.app_data,
+    ))  # fmt: skip
+    return keccak(b"\x19\x01" + domain.separator() + keccak(words))
+
+
+def _address_word(checksummed: str) -> bytes:
+    return bytes(12) + bytes.fromhex(checksummed[2:])
+
+
 def _check_eoa_signature(intent: Intent, intent_id: bytes, signature: bytes) -> None:
     try:
-        signer = recover_signer(intent_id, signature)
+        signer = recover_address(intent_id, signature)
     except MalleableSignature as exc:
         raise Rejected(RejectCode.MALLEABLE_SIGNATURE, str(exc)) from exc
     except InvalidSignature as exc:
         raise Rejected(RejectCode.INVALID_SIGNATURE, str(exc)) from exc
-    if signer != intent.owner:
+    if signer != bytes.fromhex(intent.owner[2:]):
         raise Rejected(RejectCode.INVALID_SIGNATURE, "the signature is not the owner's for this intent and domain")

@@ -8,8 +8,8 @@ about 0.1 ms, against ~8 ms for the pure-Python fallback.
 from __future__ import annotations
 
 import coincurve
+from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
 from .errors import DomainError
 
@@ -27,6 +27,12 @@ class MalleableSignature(InvalidSignature):
 
 def recover_signer(digest: bytes, signature: bytes) -> str:
     """The checksummed address that signed the 32-byte `digest`; raises InvalidSignature otherwise."""
+    return str(to_checksum_address(recover_address(digest, signature)))
+
+
+def recover_address(digest: bytes, signature: bytes) -> bytes:
+    """The 20-byte address that signed the 32-byte `digest` (compare it with an owner's bytes: no checksum to
+    compute, on intake's hot path); raises InvalidSignature otherwise."""
     if len(digest) != 32:
         raise InvalidSignature("digest must be 32 bytes")
     if len(signature) != 65:
@@ -42,4 +48,4 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         key = coincurve.PublicKey.from_signature_and_message(signature[:64] + bytes([v - 27]), digest, hasher=None)
     except ValueError as exc:
         raise InvalidSignature("signature does not recover to a public key") from exc
-    return str(to_checksum_address(keccak(key.format(compressed=False)[1:])[12:]))
+    return bytes(keccak(key.format(compressed=False)[1:])[12:])
