@@ -15,19 +15,21 @@ surplus * reference_price: an exact integer in numeraire units. Inventory (solve
 from __future__ import annotations
 
 import enum
+from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from .auction import Auction, Solution
+from .auction import Auction, Fulfillment, Solution
 from .batch import Batch, Interaction, Trade
 from .clearing import mul_div_up, respects_limit
 from .errors import DomainError, InvalidBatch
 from .intent import Intent, IntentKind
 from .primitives import UINT256_MAX, ZERO_ADDRESS, address
-from .routing import best_direct_amounts
+from .routing import best_direct_amount
 
 
 class ReasonCode(enum.StrEnum):
@@ -244,7 +246,10 @@ def surplus(intent: Intent, executed_sell: int, executed_buy: int) -> int:
 
 def score(auction: Auction, solution: Solution, *, inventory_accounts: Collection[str] | None = None) -> Score:
     """The venue's own score of a bid: the sum of its user orders' surplus values. Raises SolutionRejected."""
-    batch = to_batch(auction, solution, inventory_accounts=inventory_accounts)
+    return _score(auction, solution, to_batch(auction, solution, inventory_accounts=inventory_accounts))
+
+
+def _score(auction: Auction, solution: Solution, batch: Batch) -> Score:
     reference = {address(t): info.reference_price for t, info in auction.tokens.items()}
     orders: list[OrderScore] = []
     for f, trade in zip(solution.fulfillments, batch.trades, strict=False):  # fulfilments come first
@@ -271,6 +276,10 @@ def ebbo_violations(
     """Users the bid gives less than the best route alone (routing.best_direct_amounts at the auction's
     block, for the bid's executed amounts). Orders without a benchmark are not checked."""
     batch = to_batch(auction, solution, inventory_accounts=inventory_accounts)
+    return _violations(solution, batch, best_direct_outputs)
+
+
+def _violations(solution: Solution, batch: Batch, best_direct_outputs: Mapping[bytes, int]) -> list[EbboViolation]:
     violations: list[EbboViolation] = []
     for f, trade in zip(solution.fulfillments, batch.trades, strict=False):
         benchmark = best_direct_outputs.get(f.intent_id)
@@ -289,6 +298,45 @@ def ebbo_violations(
     return violations
 
 
+class _Benchmarks:
+    """EBBO benchmarks of one auction, per (order, executed amount), shared by every bid scored against
+    the same Auction object: the venue routes each order once per auction, not once per bid. Pure (the
+    same answers as routing.best_direct_amounts); the few latest auctions are kept, matched by identity."""
+
+    _latest: ClassVar[deque[_Benchmarks]] = deque(maxlen=4)
+
+    def __init__(self, auction: Auction, intermediates: frozenset[str] | None) -> None:
+        self.auction, self.intermediates = auction, intermediates
+        self.orders = {o.intent_id: o.intent for o in auction.orders}
+        self.amounts: dict[tuple[bytes, int], int | None] = {}
+
+    @classmethod
+    def of(cls, auction: Auction, intermediates: Collection[str] | None) -> _Benchmarks:
+        via = None if intermediates is None else frozenset(t.lower() for t in intermediates)
+        for table in tuple(cls._latest):
+            if table.auction is auction and table.intermediates == via:
+                return table
+        table = cls(auction, via)
+        cls._latest.append(table)
+        return table
+
+    def for_fulfillments(self, fulfillments: Iterable[Fulfillment]) -> dict[bytes, int]:
+        result: dict[bytes, int] = {}
+        for f in fulfillments:
+            intent = self.orders.get(f.intent_id)
+            if intent is None or f.executed_amount <= 0:
+                continue
+            key = (f.intent_id, f.executed_amount)
+            if key not in self.amounts:
+                self.amounts[key] = best_direct_amount(
+                    self.auction.pools, intent, f.executed_amount, intermediates=self.intermediates
+                )
+            amount = self.amounts[key]
+            if amount is not None:
+                result[f.intent_id] = amount
+        return result
+
+
 def evaluate(
     auction: Auction,
     solution: Solution,
@@ -296,10 +344,14 @@ def evaluate(
     inventory_accounts: Collection[str] | None = None,
     intermediates: Collection[str] | None = None,
 ) -> Score:
-    """Everything the venue checks before simulation: structure, score and EBBO. Raises SolutionRejected."""
-    result = score(auction, solution, inventory_accounts=inventory_accounts)
-    benchmarks = best_direct_amounts(auction, solution.fulfillments, intermediates=intermediates)
-    violations = ebbo_violations(auction, solution, benchmarks, inventory_accounts=inventory_accounts)
+    """Everything the venue checks before simulation: structure, score and EBBO. Raises SolutionRejected.
+
+    EBBO benchmarks are computed once per auction and order (see `_Benchmarks`), so scoring many bids on
+    one auction routes each order once."""
+    batch = to_batch(auction, solution, inventory_accounts=inventory_accounts)
+    result = _score(auction, solution, batch)
+    benchmarks = _Benchmarks.of(auction, intermediates).for_fulfillments(solution.fulfillments)
+    violations = _violations(solution, batch, benchmarks)
     if violations:
         v = violations[0]
         raise SolutionRejected(

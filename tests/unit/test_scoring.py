@@ -228,3 +228,15 @@ def test_ties_go_to_lower_gas_then_lower_solver_address_then_lower_bid_digest() 
     c, d = scored(10, gas=1, salt=1), scored(10, gas=1, salt=2)
     winners = {id(rank(list(order))) for order in itertools.permutations([c, d])}
     assert len(winners) == 1  # the bid digest decides, whatever the arrival order
+
+
+def test_bids_on_one_auction_share_its_benchmarks_and_another_auction_gets_its_own() -> None:
+    order = an_order(sell_amount=E18, buy_amount=2_900 * E6)
+    auction = an_auction(order, pools=(POOL,))
+    direct = POOL.amount_out(WETH, E18)
+    fair = a_solution(Fulfillment(order.intent_id, E18), prices={WETH: direct, USDC: E18})
+    assert evaluate(auction, fair) == evaluate(auction, fair)  # the second bid reuses the routed benchmark
+    deeper = a_pool(WETH, 2_000 * E18, USDC, 6_000_000 * E6, address=POOL.address)  # same id, other pools
+    with pytest.raises(SolutionRejected) as exc:
+        evaluate(an_auction(order, pools=(deeper,)), fair)
+    assert rejection(exc) == (ReasonCode.EBBO_VIOLATED, order.intent_id)
