@@ -2,7 +2,7 @@
 FORGE := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 PY := .venv/bin/python
 
-.PHONY: setup run demo-batch test test-contracts test-python bench devnet lint
+.PHONY: setup run demo-batch test test-contracts test-python bench bench-intake bench-round bench-e2e devnet lint
 
 setup:
 	@bash scripts/setup.sh
@@ -22,6 +22,12 @@ bench: setup ## gas table: ours vs GPv2, measured from receipts on anvil
 
 bench-intake: setup ## intake throughput on one uvicorn worker: signed intents at a target rate (ARGS="--seconds 20")
 	@$(PY) scripts/bench_intake.py $(ARGS)
+
+bench-round: setup ## one round at scale: 1,000 intents, 10 solvers over WebSocket, stage timings (ARGS="--rounds 20")
+	@$(PY) scripts/bench_round.py $(ARGS)
+
+bench-e2e: setup ## the whole venue on the devnet: intents POSTed at a steady rate, POST-to-settled latency (ARGS="--rate 8")
+	@$(PY) scripts/bench_e2e.py $(ARGS)
 
 devnet: setup ## start the devnet alone and keep it running
 	@$(PY) scripts/devnet.py

@@ -55,6 +55,12 @@ from .scoring import overflows
 _PRECISION = Fraction(1, 2**40)
 # Bisection steps when searching the edge of a CoW pair's funding window.
 _BISECTION_STEPS = 32
+# Gas one settlement may use: EIP-7825 caps a transaction at 2**24 gas and the keeper signs 1.5 x the
+# estimate + 100k (solver/keeper/service.py), so an estimate above ~11.1M could never be sent.
+MAX_SETTLEMENT_GAS = (2**24 - 100_000) * 2 // 3
+# Upper estimates per part of a settlement (README gas table: a first-ever intent's trade 54.5k, a V3 hop
+# inside settle ~50-60k beyond its trade), used only to size the solution, never to score it.
+BASE_GAS, TRADE_GAS, SWAP_GAS = 30_000, 60_000, 160_000
 
 
 class InteractionEncoder(Protocol):
@@ -81,20 +87,25 @@ class _Leg:
     order: Order
     amount: int  # executed, units of the exact side
     benchmark: int | None  # EBBO: best route's output (sell) / required input (buy) for `amount`
+    bound: Fraction  # the least p_sell / p_buy at which the limit and the EBBO benchmark hold
 
     @property
     def intent(self) -> Intent:
         return self.order.intent
 
     def lower_bound(self) -> Fraction:
-        """The least p_sell / p_buy at which the limit and the EBBO benchmark hold."""
-        intent, bound = self.intent, Fraction(self.intent.buy_amount, self.intent.sell_amount)
-        if self.benchmark is not None:
-            if intent.kind is IntentKind.SELL:
-                bound = max(bound, Fraction(self.benchmark, self.amount))  # ceil(amount * q) >= benchmark
-            elif self.benchmark > 0:
-                bound = max(bound, Fraction(self.amount, self.benchmark))  # floor(amount / q) <= benchmark
-        return bound
+        return self.bound
+
+
+def _lower_bound(intent: Intent, amount: int, benchmark: int | None) -> Fraction:
+    """The least p_sell / p_buy at which the limit and the EBBO benchmark hold."""
+    bound = Fraction(intent.buy_amount, intent.sell_amount)
+    if benchmark is not None:
+        if intent.kind is IntentKind.SELL:
+            bound = max(bound, Fraction(benchmark, amount))  # ceil(amount * q) >= benchmark
+        elif benchmark > 0:
+            bound = max(bound, Fraction(amount, benchmark))  # floor(amount / q) <= benchmark
+    return bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +241,7 @@ class _Round:
         if surplus_token.lower() not in self.reference:
             return None  # the venue could not value its surplus and would discard the whole bid
         benchmark = best_direct_amount(self.auction.pools, intent, amount, intermediates=self.intermediates)
-        return _Leg(order, amount, benchmark)
+        return _Leg(order, amount, benchmark, _lower_bound(intent, amount, benchmark))
 
     def value(self, leg: _Leg) -> int:
         """Reference value of the leg's exact side (priority only)."""
@@ -533,6 +544,22 @@ def _pair(intent: Intent) -> tuple[str, str]:
     return (a, b) if a.lower() < b.lower() else (b, a)
 
 
+def _within_gas(auction: Auction, reference: Mapping[str, int], max_gas: int) -> Sequence[Order]:
+    """The orders a settlement of at most `max_gas` can hold (upper estimates per trade and per swap):
+    all of them, or the most valuable (reference value of the exact side; ties by id)."""
+    swaps = min(len(auction.pools), 8) * SWAP_GAS
+    room = max(0, (max_gas - BASE_GAS - swaps) // TRADE_GAS)
+    if len(auction.orders) <= room:
+        return auction.orders
+
+    def value(order: Order) -> int:
+        i = order.intent
+        token = i.sell_token if i.kind is IntentKind.SELL else i.buy_token
+        return order.remaining * reference.get(token.lower(), 0)
+
+    return sorted(auction.orders, key=lambda o: (-value(o), o.intent_id))[:room]
+
+
 def solve(
     auction: Auction,
     encoder: InteractionEncoder,
@@ -540,15 +567,18 @@ def solve(
     solver: str,
     settlement: str,
     intermediates: Collection[str] | None = None,
+    max_gas: int = MAX_SETTLEMENT_GAS,
 ) -> Solution:
     """The baseline solution for `auction` (no fulfilments if nothing can be settled).
 
     `solver` is the bidding address, `settlement` the contract that receives swap outputs, `intermediates`
     the tokens 2-hop routes may pass through (None: any token of the auction's pools; keep it equal to the
-    venue's EBBO setting).
+    venue's EBBO setting). `max_gas` bounds the settlement: only the most valuable orders that fit are
+    considered (the others wait for a later auction).
     """
     state = _Round(auction, encoder, settlement, intermediates)
-    legs = [leg for order in auction.orders if (leg := state.leg(order)) is not None]
+    orders = _within_gas(auction, state.reference, max_gas)
+    legs = [leg for order in orders if (leg := state.leg(order)) is not None]
     by_pair: dict[tuple[str, str], list[_Leg]] = {}
     for leg in legs:
         by_pair.setdefault(_pair(leg.intent), []).append(leg)

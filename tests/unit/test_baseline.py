@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver.domain.auction import Auction, Order, Solution
-from solver.domain.baseline import simplest_between, solve
+from solver.domain.baseline import BASE_GAS, SWAP_GAS, TRADE_GAS, simplest_between, solve
 from solver.domain.intent import IntentKind
 from solver.domain.primitives import ZERO_ADDRESS, address
 from solver.domain.routing import best_buy_route, best_sell_route
@@ -308,3 +308,13 @@ def test_a_lone_partially_fillable_order_is_filled_up_to_where_the_amm_still_mee
     sold, got = executed(solution, auction, order)
     assert got * 100 * E18 >= sold * 290_000 * E6  # at its limit or better
     assert WETH_USDC.amount_out(WETH, sold + sold // 100) * 100 * E18 < (sold + sold // 100) * 290_000 * E6
+
+
+def test_a_settlement_holds_only_the_most_valuable_orders_that_fit_its_gas_budget() -> None:
+    small = an_order(owner=BOB, sell_amount=E17, buy_amount=250 * E6 // 10)
+    large = an_order(owner=CAROL, sell_amount=2 * E18, buy_amount=5_000 * E6)
+    auction = an_auction(small, ALICE_SELLS_WETH, large, pools=(WETH_USDC, WETH_DAI))
+    budget = BASE_GAS + 2 * SWAP_GAS + TRADE_GAS  # room for one trade
+    solution = solve(auction, RecordingEncoder(), solver=SOLVER, settlement=SETTLEMENT, max_gas=budget)
+    assert [f.intent_id for f in solution.fulfillments] == [large.intent_id]
+    assert len(run(auction)[0].fulfillments) >= 1  # the default budget is far larger
