@@ -99,21 +99,26 @@ class Keeper:
                 receipt = await self._chain.receipt(tx.tx_hash)
                 if receipt is not None:
                     status = JobStatus.SETTLED if receipt.status == 1 else JobStatus.REVERTED
-                    done = await self._queue.save(job.finished(status, None if receipt.status else "reverted"))
-                    await self._on_outcome(done, receipt)
+                    await self._book(job.finished(status, None if receipt.status else "reverted"), receipt)
                     return
             assert job.nonce is not None
             if await self._chain.mined_nonce(self.address) > job.nonce:
                 await asyncio.sleep(self._config.poll_s)  # mined at this very moment: read the receipt again
                 if any([await self._chain.receipt(tx.tx_hash) for tx in job.sent]):
                     continue
-                done = await self._queue.save(job.finished(JobStatus.DROPPED, "nonce used by another transaction"))
-                await self._on_outcome(done, None)
+                await self._book(job.finished(JobStatus.DROPPED, "nonce used by another transaction"), None)
                 return
             block = await self._chain.block_number()
             if block - sent_at >= self._config.stuck_after_blocks:
                 job, sent_at = await self._replace(job), block
             await asyncio.sleep(self._config.poll_s)
+
+    async def _book(self, done: SettlementJob, receipt: Receipt | None) -> None:
+        """Book a sent job's outcome, then store it finished. Killed in between, the job is still in flight
+        after a restart, whose watch finds the same receipt on the chain and books it again (the books ignore
+        a record they already hold); stored first, its intents would stay WON with nothing left to move them."""
+        await self._on_outcome(done, receipt)
+        await self._queue.save(done)
 
     async def _replace(self, job: SettlementJob) -> SettlementJob:
         """Same nonce, same calldata, fees bumped: whichever of the versions is mined, it is only one."""
