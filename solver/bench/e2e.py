@@ -174,15 +174,17 @@ def render(config: Config, run: Run, setup: dict[str, Any]) -> str:
         f"{os.cpu_count()} cores",
         f"accepted {len(run.tracked)}, refused {sum(run.refused.values())} {dict(run.refused)}",
     ]
-    if filled:
-        blocks = [float(t.fill_block - t.block) for t in filled if t.fill_block is not None]
-        seconds = [t.filled_at - t.posted_at for t in filled if t.filled_at is not None]
-        lines.append(f"POST accepted -> filled, blocks:  {_pcts(blocks, '', '.0f')}  (n={len(blocks)})")
+    market = [t for t in filled if t.label != "tight"]  # limit orders ("tight") wait for a counterparty
+    for name, group in (("all filled", filled), ("market orders", market)):
+        if not group:
+            continue
+        blocks = [float(t.fill_block) - t.block for t in group if t.fill_block is not None]
+        seconds = [t.filled_at - t.posted_at for t in group if t.filled_at is not None]
+        lines.append(f"{name:<13} POST accepted -> filled, blocks:  {_pcts(blocks, '', '.0f')}  (n={len(blocks)})")
         if seconds:
-            lines.append(f"POST accepted -> filled, seconds: {_pcts(seconds, ' s')}")
+            lines.append(f"{name:<13} POST accepted -> filled, seconds: {_pcts(seconds, ' s')}")
         within = sum(b <= 3 for b in blocks)
-        lines.append(f"filled within 3 blocks: {within}/{len(blocks)} of the filled, "
-                     f"{within}/{len(run.tracked)} of all accepted")  # fmt: skip
+        lines.append(f"{name:<13} filled within 3 blocks: {within}/{len(blocks)}")
     tries = Counter(t.auctions for t in filled)
     lines.append(
         "auctions offered in until filled: "

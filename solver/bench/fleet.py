@@ -21,7 +21,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -37,7 +37,7 @@ from solver.domain.solver_auth import Challenge
 from solver.solvers.baseline_client import ClientConfig, encoder_for, solve_auction
 
 VARIANTS: tuple[str, ...] = (
-    "baseline", "gas-1/2", "gas-1/4", "gas-1/8", "late", "overfill", "unknown-order", "limit", "prices", "gas-1/16",
+    "baseline", "gas-1/2", "gas-1/4", "gas-1/8", "late", "overfill", "unknown-order", "limit", "prices", "gas-1/3",
 )  # fmt: skip
 SMALLER = {name: int(name.rsplit("/", 1)[1]) for name in VARIANTS if name.startswith("gas-1/")}
 LATE_S = 0.3  # how long after the deadline the `late` solver bids
@@ -49,16 +49,12 @@ def _emit(event: str, **fields: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------------ variants
-def variant(name: str, solutions: Mapping[str, Solution]) -> Solution | None:
-    """The bid of solver `name` given the shared solves (None: this solver does not bid)."""
-    base = solutions["baseline"]
-    if not base.fulfillments:
+def variant(name: str, auction: Auction, own: Solution, base: Solution) -> Solution | None:
+    """The bid of solver `name` given its own solve and the baseline's (None: this solver does not bid)."""
+    if not base.fulfillments or not own.fulfillments:
         return None
-    if name in ("baseline", "late"):
-        return base
-    if name in SMALLER:
-        smaller = solutions[name]
-        return smaller if smaller.fulfillments else None
+    if name in ("baseline", "late") or name in SMALLER:
+        return own
     first = base.fulfillments[0]
     if name == "overfill":
         return replace(base, fulfillments=(replace(first, executed_amount=first.executed_amount * 2 + 1),
@@ -72,33 +68,47 @@ def variant(name: str, solutions: Mapping[str, Solution]) -> Solution | None:
 
 # -------------------------------------------------------------------------------------------- clients
 class _Shared:
-    """One solve per auction, awaited by every connection (auctions counted in arrival order)."""
+    """The solves of each auction (counted in arrival order), shared by every connection: the baseline's
+    first, so its bid goes out at once, then the smaller ones."""
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
-        self.solves: dict[int, asyncio.Future[tuple[Auction, dict[str, Solution]]]] = {}
+        self.solves: dict[int, dict[str, asyncio.Future[Solution]]] = {}
+        self.auctions: dict[int, asyncio.Future[Auction]] = {}
 
-    def solve(self, seq: int, raw: str) -> asyncio.Future[tuple[Auction, dict[str, Solution]]]:
+    def solution(self, seq: int, raw: str, name: str) -> asyncio.Future[Solution]:
         if seq not in self.solves:
-            self.solves[seq] = asyncio.ensure_future(asyncio.to_thread(self._solve, raw))
-        return self.solves[seq]
+            self.auctions[seq] = asyncio.ensure_future(asyncio.to_thread(self._parse, raw))
+            base = asyncio.ensure_future(self._baseline(self.auctions[seq]))
+            futures: dict[str, asyncio.Future[Solution]] = {"baseline": base, "late": base}
+            for variant_name, k in SMALLER.items():
+                futures[variant_name] = asyncio.ensure_future(self._smaller(self.auctions[seq], base, k))
+            self.solves[seq] = futures
+        futures = self.solves[seq]
+        return futures.get(name, futures["baseline"])
 
-    def _solve(self, raw: str) -> tuple[Auction, dict[str, Solution]]:
+    def _parse(self, raw: str) -> Auction:
         started = time.time()
         auction = AuctionMsg.model_validate_json(raw).auction.to_domain()
-        parsed = time.time()
-        solution = solve_auction(self.config, auction, "0x" + "00" * 20)
-        solved = time.time()
-        solutions = {"baseline": solution}
+        _emit("parse", auction_id=auction.auction_id, parse_s=time.time() - started)
+        return auction
+
+    async def _baseline(self, parsing: asyncio.Future[Auction]) -> Solution:
+        auction = await parsing
+        started = time.time()
+        solution = await asyncio.to_thread(solve_auction, self.config, auction, "0x" + "00" * 20)
+        _emit("solve", auction_id=auction.auction_id, solve_s=time.time() - started, orders=len(auction.orders),
+              fulfilled=len(solution.fulfillments), interactions=len(solution.interactions))  # fmt: skip
+        return solution
+
+    async def _smaller(self, parsing: asyncio.Future[Auction], after: asyncio.Future[Solution], k: int) -> Solution:
+        auction = await parsing
+        await asyncio.wait({after})  # the baseline's bid first: these solvers are the slower ones
         encoder = encoder_for(self.config, auction)
-        for name, k in SMALLER.items():
-            solutions[name] = baseline.solve(auction, encoder, solver="0x" + "00" * 20, settlement=encoder.settlement,
-                                             intermediates=self.config.intermediates,
-                                             max_gas=baseline.MAX_SETTLEMENT_GAS // k)  # fmt: skip
-        _emit("solve", auction_id=auction.auction_id, parse_s=parsed - started, solve_s=solved - parsed,
-              smaller_s=time.time() - solved, orders=len(auction.orders), fulfilled=len(solution.fulfillments),
-              interactions=len(solution.interactions))  # fmt: skip
-        return auction, solutions
+        return await asyncio.to_thread(
+            baseline.solve, auction, encoder, solver="0x" + "00" * 20, settlement=encoder.settlement,
+            intermediates=self.config.intermediates, max_gas=baseline.MAX_SETTLEMENT_GAS // k,
+        )  # fmt: skip
 
 
 async def _login(ws: ClientConnection, key: bytes, me: str) -> None:
@@ -132,16 +142,17 @@ async def _serve(url: str, key: bytes, name: str, shared: _Shared, ready: Callab
                 continue
             seq += 1
             _emit("auction", solver=name, seq=seq, at=time.time(), bytes=len(raw))
-            bid = asyncio.ensure_future(_bid(ws, name, me, shared.solve(seq, raw)))
+            shared.solution(seq, raw, name)
+            bid = asyncio.ensure_future(_bid(ws, name, me, shared, seq))
             bids.add(bid)
             bid.add_done_callback(bids.discard)
 
 
-async def _bid(
-    ws: ClientConnection, name: str, me: str, solving: asyncio.Future[tuple[Auction, dict[str, Solution]]]
-) -> None:
-    auction, solutions = await solving
-    solution = variant(name, solutions)
+async def _bid(ws: ClientConnection, name: str, me: str, shared: _Shared, seq: int) -> None:
+    own = await shared.solves[seq][name] if name in shared.solves[seq] else None
+    base = await shared.solves[seq]["baseline"]
+    auction = await shared.auctions[seq]
+    solution = variant(name, auction, own or base, base)
     if solution is None:
         _emit("bid", solver=name, auction_id=auction.auction_id, sent=None)
         return

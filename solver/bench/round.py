@@ -33,16 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import uvicorn
 
 from solver import bootstrap
 from solver.adapters.chain.anvil import free_port
 from solver.adapters.chain.devnet import Devnet, running_devnet
+from solver.adapters.chain.owner_state import OwnerStateReader
+from solver.adapters.chain.rpc import connect
 from solver.api.protocol import AuctionDto
 from solver.bench import population
 from solver.bench.fleet import VARIANTS
 from solver.domain.batch import SigningScheme
-from solver.domain.intake import Rejected
+from solver.domain.intake import Rejected, StateQuery
 from solver.domain.lifecycle import IntentStatus
 from solver.settings import Secret, Settings
 
@@ -75,6 +78,7 @@ class RoundSample:
     refused: int = 0  # bids refused (late, ...)
     outcomes: Counter[str] = field(default_factory=Counter)  # won / lost / discarded:<code>
     fates: list[tuple[str, str, str]] = field(default_factory=list)  # (solver, outcome, reason) per bid
+    parts: dict[str, float] = field(default_factory=dict)  # parts of the build stage, timed apart
     winner: str | None = None
     broadcast_at: float = 0.0  # unix seconds
     baseline_fills: int = 0  # orders the shared baseline solve filled
@@ -196,7 +200,27 @@ async def _reopen(venue: bootstrap.Venue) -> int:
     return len(won)
 
 
-async def _one_round(venue: bootstrap.Venue, probe: _Instruments) -> RoundSample | None:
+async def _build_parts(venue: bootstrap.Venue, signed: Sequence[population.Signed]) -> dict[str, float]:
+    """What the house's build stage does, timed one by one with fresh (uncached) adapters at the head
+    block: the owner-state read of every intent, the pool snapshot, and the auction record's write."""
+    m, settings = venue.manifest, venue.settings
+    parts: dict[str, float] = {}
+    async with aiohttp.ClientSession() as session:
+        reader = OwnerStateReader(settings.rpc_url, m.contracts["settlement"], m.contracts["spender"], session)
+        block = await reader.block_number()
+        queries = [StateQuery(s.intent.owner, s.intent.sell_token, s.intent.nonce) for s in signed]
+        t = time.perf_counter()
+        await reader.read(block, queries)
+        parts["owner states"] = time.perf_counter() - t
+    t = time.perf_counter()
+    await bootstrap.PoolSnapshots(connect(settings.rpc_url), m).snapshot(block)
+    parts["pool snapshot"] = time.perf_counter() - t
+    return parts
+
+
+async def _one_round(
+    venue: bootstrap.Venue, probe: _Instruments, signed: Sequence[population.Signed]
+) -> RoundSample | None:
     started = time.perf_counter()
     report = await venue.house.run_round()
     total = time.perf_counter() - started
@@ -216,6 +240,7 @@ async def _one_round(venue: bootstrap.Venue, probe: _Instruments) -> RoundSample
         t = time.perf_counter()
         bootstrap.auction_wire(auction)
         sample.wire_s = time.perf_counter() - t
+    sample.parts = await _build_parts(venue, signed)
     for bid in await venue.storage.auctions.bids(report.auction_id):
         status = bid.status.value
         sample.outcomes[f"{status}:{bid.reason_code}" if bid.reason_code else status] += 1
@@ -225,13 +250,15 @@ async def _one_round(venue: bootstrap.Venue, probe: _Instruments) -> RoundSample
     return sample
 
 
-async def _rounds(venue: bootstrap.Venue, fleet: _Fleet, config: Config) -> list[RoundSample]:
+async def _rounds(
+    venue: bootstrap.Venue, fleet: _Fleet, config: Config, signed: Sequence[population.Signed]
+) -> list[RoundSample]:
     probe = _Instruments(venue)
     samples: list[RoundSample] = []
     for _ in range(config.rounds):
         await _reopen(venue)
         started = time.monotonic()
-        sample = await _one_round(venue, probe)
+        sample = await _one_round(venue, probe, signed)
         if sample is not None:
             samples.append(sample)
         await asyncio.sleep(max(0.0, config.round_interval_s - (time.monotonic() - started)))
@@ -275,16 +302,22 @@ def render(config: Config, samples: list[RoundSample], fleet: list[dict[str, Any
     lines.append(
         f"  {'  of which outside bidding':<32}{_pcts([s.total - s.stages.get('bidding', 0) for s in samples])}"
     )
-    solves = [e for e in fleet if e.get("event") == "solve"]
+    parses = [e["parse_s"] for e in fleet if e.get("event") == "parse"]
+    if parses:
+        lines.append(f"  {'solver: parse auction':<32}{_pcts(parses)}")
+    solves = [e["solve_s"] for e in fleet if e.get("event") == "solve"]
     if solves:
-        lines.append(f"  {'solver: parse auction':<32}{_pcts([e['parse_s'] for e in solves])}")
-        lines.append(f"  {'solver: baseline solve':<32}{_pcts([e['solve_s'] for e in solves])}")
+        lines.append(f"  {'solver: baseline solve':<32}{_pcts(solves)}")
     delivery = [d for s in samples for d in s.delivery]
     if delivery:
-        lines.append(f"  {'broadcast -> solver receipt':<32}{_pcts(delivery)}")
+        first = [min(s.delivery) for s in samples if s.delivery]
+        lines.append(f"  {'broadcast -> first receipt':<32}{_pcts(first)}")
+        lines.append(f"  {'broadcast -> every receipt':<32}{_pcts(delivery)}")
     arrivals = [a for s in samples for a in s.arrivals]
     if arrivals:
         lines.append(f"  {'bid arrival after broadcast':<32}{_pcts(arrivals)}")
+    for part in dict.fromkeys(k for s in samples for k in s.parts):
+        lines.append(f"  {'build part: ' + part:<32}{_pcts([s.parts[part] for s in samples if part in s.parts])}")
     lines.append(f"  {'wire: domain -> JSON dict':<32}{_pcts([s.wire_s for s in samples])}")
     lines.append(f"  {'wire: json.dumps per connection':<32}{_pcts([s.encode_s for s in samples])}"
                  f"  ({samples[0].wire_bytes / 1e6:.2f} MB, x{config.solvers} connections)")  # fmt: skip
@@ -352,7 +385,7 @@ async def _bench(net: Devnet, config: Config, workdir: Path) -> str:
         url = f"ws://127.0.0.1:{settings.api_port}/solvers/v1"
         fleet = await _start_fleet(venue, url, [s.key for s in solvers], workdir)
         try:
-            samples = await _rounds(venue, fleet, config)
+            samples = await _rounds(venue, fleet, config, signed)
         finally:
             await fleet.stop()
             server.should_exit = True
