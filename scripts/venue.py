@@ -23,6 +23,7 @@ if str(ROOT) not in sys.path:
 
 import aiohttp  # noqa: E402
 import uvicorn  # noqa: E402
+import uvloop  # noqa: E402
 
 from solver import bootstrap, venue_demo  # noqa: E402
 from solver.adapters.chain.anvil import DEFAULT_PORT, free_port, port_is_free  # noqa: E402
@@ -73,7 +74,8 @@ async def run(args: argparse.Namespace) -> int:
 async def _serve_api(venue: bootstrap.Venue) -> int:
     """The API role: serve intake and solvers, run a round per block, until stopped (the keeper is separate)."""
     s = venue.settings
-    server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning",
+                                           http="httptools"))
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_rounds(venue, stop))]
     if venue.keeper is not None:
@@ -91,7 +93,8 @@ async def _serve_api(venue: bootstrap.Venue) -> int:
 async def _serve(venue: bootstrap.Venue, args: argparse.Namespace, rpc_url: str) -> int:
     s = venue.settings
     assert venue.keeper is not None  # the demo runs its keeper in-process
-    server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning",
+                                           http="httptools"))
     stop = asyncio.Event()
     tasks = [
         asyncio.create_task(server.serve()),
@@ -138,7 +141,7 @@ async def _demo(venue: bootstrap.Venue, base: str, timeout: float) -> bool:
     now = int(time.time())
     accepted: dict[str, str] = {}  # intent id -> label
     async with aiohttp.ClientSession() as http:
-        for item in venue_demo.wave(venue.manifest, now, 1):
+        for item in await venue_demo.quoted_wave(venue.manifest, now, 1, http, base):
             async with http.post(f"{base}/v1/intents", json=item.body) as response:
                 reply: dict[str, Any] = await response.json()
             outcome = "accepted" if response.status in (200, 201) else str(reply.get("code"))
@@ -174,7 +177,7 @@ async def _summary(venue: bootstrap.Venue) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    loop = asyncio.new_event_loop()
+    loop = uvloop.new_event_loop()  # the server runs on this loop (server.serve() is awaited here)
     main_task = loop.create_task(run(args))
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, main_task.cancel)
