@@ -102,19 +102,20 @@ class AuctionHouse:
     # ---- rounds -----------------------------------------------------------------------------------
 
     async def recover(self) -> int:
-        """After a crash mid-round: intents left IN_AUCTION go back to OPEN (their round died with the
-        process), except those a queued settlement job carries (the crash came between queueing the
-        winner and marking it WON), which become WON for the keeper to settle. Returns how many moved.
-        Only the lease holder calls this: no other process has a round in flight."""
+        """After a crash mid-round: intents left IN_AUCTION (their round died with the process) and WON
+        intents no unfinished settlement job carries (the crash came between marking the winner and queueing
+        its job) go back to OPEN. A finished job's intents were moved on by accounting before the job was
+        stored finished, so they are not WON any more. Returns how many moved. Only the lease holder calls
+        this: no other process has a round in flight. Jobs are read first, so a job a keeper finishes
+        meanwhile only makes our writes stale (skipped), never wrong."""
+        carried = {i for job in await self._jobs.unfinished() for i in job.intent_ids}
         stuck = await self._store.by_status(IntentStatus.IN_AUCTION)
-        if not stuck:
+        orphans = [s for s in await self._store.by_status(IntentStatus.WON) if s.record.intent_id not in carried]
+        if not stuck and not orphans:
             return 0
-        queued = {i for job in await self._jobs.unfinished() for i in job.intent_ids}
-        moved = await self._store.set_statuses([
-            StatusChange(s.record.intent_id, IntentStatus.WON if s.record.intent_id in queued else IntentStatus.OPEN,
-                         s.version)
-            for s in stuck
-        ])  # fmt: skip
+        moved = await self._store.set_statuses(
+            [StatusChange(s.record.intent_id, IntentStatus.OPEN, s.version) for s in (*stuck, *orphans)]
+        )
         return sum(m is not None for m in moved)
 
     async def run_round(self) -> RoundReport | None:
@@ -250,17 +251,20 @@ class AuctionHouse:
         self, auction: Auction, block: int, offered: list[StoredIntent], winner: Scored | None,
         scored: list[tuple[str, Scored]], discarded: list[BidRecord],
     ) -> None:  # fmt: skip
-        won_ids = set()
-        if winner is not None:
-            batch = to_batch(auction, winner.solution, inventory_accounts=self._config.inventory_accounts)
-            won_ids = {f.intent_id for f in winner.solution.fulfillments}
-            await self._jobs.add(SettlementJob(auction.auction_id, self._encode(batch), tuple(sorted(won_ids)),
-                                               block + self._config.settle_within_blocks))  # fmt: skip
-        await self._store.set_statuses([  # a version changed meanwhile (cancelled by its owner) is left alone
+        won_ids = set() if winner is None else {f.intent_id for f in winner.solution.fulfillments}
+        # Statuses first, then the job: a keeper only ever sees a job whose intents are WON, and a crash in
+        # between leaves WON intents no job carries, which `recover` reopens. A version that changed meanwhile
+        # (cancelled off-chain by its owner) is left alone; the signed intent may still settle on-chain, as an
+        # off-chain cancel is best effort once the intent is in a won solution.
+        await self._store.set_statuses([
             StatusChange(s.record.intent_id, IntentStatus.WON if s.record.intent_id in won_ids else IntentStatus.OPEN,
                          s.version)
             for s in offered
         ])  # fmt: skip
+        if winner is not None:
+            batch = to_batch(auction, winner.solution, inventory_accounts=self._config.inventory_accounts)
+            await self._jobs.add(SettlementJob(auction.auction_id, self._encode(batch), tuple(sorted(won_ids)),
+                                               block + self._config.settle_within_blocks))  # fmt: skip
         for bid in discarded:
             await self._log.record_bid(bid)
             self._hub.notify(bid.solver, {"type": "result", "auctionId": auction.auction_id, "outcome": "discarded",

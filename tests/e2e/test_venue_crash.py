@@ -177,6 +177,7 @@ def test_a_venue_killed_mid_round_loses_no_intent_and_settles_nothing_twice(
     by_id = dict(zip(ids, (i for i, _ in intents), strict=True))
 
     # ---- kill the venue (and only it) mid-round
+    seen_half: set[str] = set()
     if phase == "bidding":
 
         def acknowledged() -> list[int]:
@@ -191,14 +192,17 @@ def test_a_venue_killed_mid_round_loses_no_intent_and_settles_nothing_twice(
         stack.wait_for(lambda: winner_sent_and_marked(stack), "a signed settle transaction of a concluded round")
         venue.kill()
     else:
-        stack.wait_for(lambda: half_concluded(stack), "a round stopped between its two concluding writes")
+        seen_half = stack.wait_for(lambda: half_concluded(stack), "a round stopped between its two concluding writes")
         venue.kill()
         stack.execute(ALLOW_ALL_WRITES[backend])
     assert solver.alive()
     at_kill = stack.statuses()
     assert set(at_kill) == set(ids)  # every accepted intent was stored before its 201
     interrupted = {i for i, (s, _) in at_kill.items() if s == "in_auction"} | half_concluded(stack)
-    assert interrupted or phase == "sent", at_kill  # the kill did land mid-round
+    # The kill did land mid-round. For "queued": the round that hit the injected fault failed, and the venue
+    # (still the leader) recovers its intents at its next turn, so the kill may land just after that
+    # self-recovery; the half-concluded state was observed before it either way.
+    assert interrupted or phase == "sent" or (phase == "queued" and seen_half), at_kill
     stored_txs = stack.signed_transactions()
     assert stack.settled_events() == [] or phase == "bidding"
 

@@ -258,17 +258,17 @@ def test_after_a_crash_mid_round_intents_in_auction_are_offered_again_and_won_on
     asyncio.run(scenario())
 
 
-def test_intents_a_queued_job_carries_become_won_on_recovery_not_offered_again() -> None:
+def test_won_intents_no_queued_job_carries_are_reopened_on_recovery_and_carried_ones_kept() -> None:
     async def scenario() -> None:
         v = venue()
         await accept(v, ALICE_SELLS, BOB_BUYS)
-        for intent in (ALICE_SELLS, BOB_BUYS):  # both offered, then the round queued a winner carrying Alice's
+        for intent in (ALICE_SELLS, BOB_BUYS):  # both won; only Alice's job was queued before the crash
             stored = await v.store.get(intent.struct_hash())
             assert stored is not None
-            await v.store.set_status(intent.struct_hash(), IntentStatus.IN_AUCTION, stored.version)
+            for step, moved_to in enumerate((IntentStatus.IN_AUCTION, IntentStatus.WON)):
+                await v.store.set_status(intent.struct_hash(), moved_to, stored.version + step)
         await v.jobs.add(SettlementJob(42, b"calldata", (ALICE_SELLS.struct_hash(),), 1_000))
-        # ... and the process died before marking it WON.
-        assert await v.house.recover() == 2
+        assert await v.house.recover() == 1
         assert await status(v, ALICE_SELLS) is IntentStatus.WON and await status(v, BOB_BUYS) is IntentStatus.OPEN
 
     asyncio.run(scenario())
