@@ -51,7 +51,7 @@ from solver.services.intake import IntakeService
 from solver.services.owner_states import CoalescingOwnerStates
 from solver.services.pooled_store import PooledIntentStore
 from solver.services.quotes import QuoteService
-from solver.services.solver_hub import Connection, SolverHub
+from solver.services.solver_hub import Connection, Outgoing, SolverHub
 from solver.settings import Settings
 from solver.solvers.baseline_client import ClientConfig, run_forever
 
@@ -79,7 +79,7 @@ class SolverRelay(Protocol):
 
     def notify(self, solver: str, message: dict[str, Any]) -> None: ...
 
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[dict[str, Any]]]: ...
+    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]: ...
 
     def detach(self, conn: Connection) -> None: ...
 

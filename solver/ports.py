@@ -164,6 +164,10 @@ class BidBook(Protocol):
         """Take the bid and return its id; BidRefused (unknown_auction, late, too_many_bids) otherwise."""
         ...
 
+    async def bidders(self, auction_id: int) -> set[str]:
+        """The solvers (checksummed) that have bid on `auction_id` so far."""
+        ...
+
     async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
         """Stop taking bids for `auction_id`; the bids taken, in arrival order."""
         ...

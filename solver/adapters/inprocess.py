@@ -57,6 +57,10 @@ class MemoryBidBook:
     async def submit(self, solution: Solution, now: float) -> str:
         return take_bid(self._open.get(solution.auction_id), solution, now, self._max, next(self._ids))
 
+    async def bidders(self, auction_id: int) -> set[str]:
+        round_ = self._open.get(auction_id)
+        return set() if round_ is None else set(round_.per_solver)
+
     async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
         closed = self._open.pop(auction_id, None)
         return [] if closed is None else closed.bids

@@ -21,8 +21,7 @@ from pydantic import ValidationError
 
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.solver_auth import CHALLENGE_BYTES, CHALLENGE_TTL_S, AuthFailed, Challenge, authenticate
-from solver.services.solver_hub import Connection
-from solver.services.solver_hub import Message as HubMessage
+from solver.services.solver_hub import Connection, Outgoing
 
 from .protocol import (
     AckMsg,
@@ -50,7 +49,7 @@ class BidSink(Protocol):
 class Solvers(Protocol):
     """Where connections register: the SolverHub, or the Redis relay in front of it."""
 
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[HubMessage]]: ...
+    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]: ...
 
     def detach(self, conn: Connection) -> None: ...
 
@@ -128,7 +127,7 @@ async def _refuse(ws: WebSocket, code: str, reason: str) -> None:
 
 async def _write(ws: WebSocket, conn: Connection) -> None:
     while (message := await conn.queue.get()) is not None:
-        await ws.send_json(message)
+        await (ws.send_text(message) if isinstance(message, str) else ws.send_json(message))
 
 
 @dataclass

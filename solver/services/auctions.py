@@ -74,6 +74,8 @@ class RoundReport:
     stage_seconds: dict[str, float]  # build (with broadcast), bidding, scoring, simulation, conclude
 
 
+BID_POLL_S = 0.01  # how often the round checks whether every connected solver has bid
+
 Encode = Callable[[Batch], bytes]
 WireAuction = Callable[[Auction], dict[str, Any]]
 OnReport = Callable[[RoundReport], None]
@@ -133,7 +135,7 @@ class AuctionHouse:
         sent = self._hub.broadcast({"type": "auction", "auction": self._wire(auction)})
         observe.auction_broadcast(auction.auction_id, block, len(auction.orders), sent)
         t1 = time.perf_counter()
-        await asyncio.sleep(max(0.0, auction.deadline - self._clock()))
+        await self._collect(auction, {address(s) for s in self._hub.solvers})
         bids = await self._bids.close(auction.auction_id)
         t2 = time.perf_counter()
         scored, discarded = self._score(auction, bids)
@@ -185,6 +187,13 @@ class AuctionHouse:
         finally:
             if leading:
                 await self._lease.release()
+
+    async def _collect(self, auction: Auction, expected: set[str]) -> None:
+        """Wait for bids until the deadline, or until every solver connected at the broadcast has bid."""
+        while (left := auction.deadline - self._clock()) > 0:
+            if expected and expected <= await self._bids.bidders(auction.auction_id):
+                return
+            await asyncio.sleep(min(BID_POLL_S, left))
 
     async def _offer(self, block: int) -> list[StoredIntent]:
         """Open intents that can still settle, moved to IN_AUCTION in one store transaction; expired and

@@ -4,6 +4,7 @@ against the in-process twins and a real redis-server, with two clients standing 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -19,11 +20,11 @@ from solver.api.protocol import bid_from_json, bid_to_json
 from solver.domain.auction import BidRefused, Fulfillment, Solution
 from solver.domain.batch import Interaction
 from solver.domain.lifecycle import IntentStatus
-from solver.domain.primitives import UINT256_MAX
+from solver.domain.primitives import UINT256_MAX, address
 from solver.domain.records import StatusChange, StoredIntent
 from solver.ports import BidBook, OpenIntentPool, StaleVersion
 from solver.services.pooled_store import PooledIntentStore
-from solver.services.solver_hub import SolverHub
+from solver.services.solver_hub import Outgoing, SolverHub
 from tests.adapters.storage_builders import T0, a_record
 from tests.redis_server import RedisServer
 
@@ -168,9 +169,11 @@ def a_bid(auction_id: int, solver: str, price: int = 3_000) -> Solution:
 async def test_bids_are_taken_from_any_process_and_closed_in_arrival_order(shared: Shared) -> None:
     here, there = shared.bids(0), shared.bids(1)
     await here.open(7, deadline=1_000.0)
+    assert await here.bidders(7) == set()
     first = await there.submit(a_bid(7, SOLVER_A), now=999.0)
     second = await here.submit(a_bid(7, SOLVER_B, 3_001), now=999.5)
     assert first != second
+    assert await there.bidders(7) == {address(SOLVER_A), address(SOLVER_B)}
     assert await here.close(7) == [(first, a_bid(7, SOLVER_A)), (second, a_bid(7, SOLVER_B, 3_001))]
     with pytest.raises(BidRefused) as closed:
         await there.submit(a_bid(7, SOLVER_A), now=999.9)
@@ -233,12 +236,12 @@ async def test_messages_reach_a_solver_connected_to_another_process_which_it_can
         relays[0].broadcast({"type": "auction", "auction": {"id": 1}})  # the leader is process 0
         relays[0].notify(SOLVER_A, {"type": "result", "auctionId": 1, "outcome": "won"})
         received = [await asyncio.wait_for(conn.queue.get(), 5) for _ in range(2)]
-        assert [m["type"] for m in received if m is not None] == ["auction", "result"]
+        assert [_decoded(m)["type"] for m in received] == ["auction", "result"]
 
         relays[1].detach(conn)  # the solver drops and reconnects to process 0, resuming its session
         await _until_true(lambda: hubs[0].current_auction is not None)
         again, replay = relays[0].attach(SOLVER_A, conn.session)
-        assert [m["type"] for m in replay] == ["result", "auction"]
+        assert [_decoded(m)["type"] for m in replay] == ["result", "auction"]
         assert not again.closed
     finally:
         for relay in relays:
@@ -257,3 +260,9 @@ async def _until_true(check: Callable[[], bool], timeout_s: float = 5.0) -> None
     while not check():
         assert asyncio.get_running_loop().time() < deadline, "condition not reached"
         await asyncio.sleep(0.01)
+
+
+def _decoded(message: Outgoing | None) -> dict[str, Any]:
+    """A queued message as the solver will read it (broadcasts are queued already encoded)."""
+    assert message is not None
+    return json.loads(message) if isinstance(message, str) else message

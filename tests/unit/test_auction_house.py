@@ -121,7 +121,9 @@ class ScriptedLease:
         self.released = True
 
 
-def venue(simulator: FakeSimulator | None = None, lease: ScriptedLease | SoleLease | None = None) -> Venue:
+def venue(
+    simulator: FakeSimulator | None = None, lease: ScriptedLease | SoleLease | None = None, bid_window_s: float = 0.05
+) -> Venue:
     store, log, jobs, hub, chain = (
         MemoryIntentStore(),
         MemoryAuctionLog(),
@@ -129,7 +131,7 @@ def venue(simulator: FakeSimulator | None = None, lease: ScriptedLease | SoleLea
         RecordingHub(),
         FakeChain(),
     )
-    config = AuctionConfig(bid_window_s=0.05, simulation_sender=SOLVER_A)
+    config = AuctionConfig(bid_window_s=bid_window_s, simulation_sender=SOLVER_A)
     house = AuctionHouse(store, log, jobs, chain, StaticLiquidity(), StaticPrices(), simulator or FakeSimulator(),
                          hub, encode, lambda a: {"id": a.auction_id}, config, MemoryBidBook(3),
                          lease or SoleLease())  # fmt: skip
@@ -350,5 +352,21 @@ def test_the_leader_resyncs_periodically_and_a_failed_round_is_recovered_not_fat
         await task
         assert failures == []  # the first round failed; the loop went on and later rounds went out
         assert v.hub.auctions and len(resyncs) >= 3
+
+    asyncio.run(scenario())
+
+
+def test_bidding_closes_once_every_connected_solver_has_bid() -> None:
+    async def scenario() -> None:
+        v = venue(bid_window_s=600.0)  # the deadline is far: only the last of the three bids can end the round
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            for solver, price in ((SOLVER_A, 3_000), (SOLVER_B, 2_950), (SOLVER_C, 2_990)):
+                await v.house.receive_bid(cow_bid(auction_id, solver, price))
+
+        async with asyncio.timeout(10):  # a failure guard: without the early close this waits 600 s
+            report = await a_round(v, bids)
+        assert report.bids == 3 and report.winner is not None
 
     asyncio.run(scenario())

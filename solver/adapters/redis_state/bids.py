@@ -74,6 +74,10 @@ class RedisBidBook:
             raise BidRefused("too_many_bids", f"at most {self._max} bids per auction")
         return bid_name(solution.auction_id, serial)
 
+    async def bidders(self, auction_id: int) -> set[str]:
+        counts = await self._redis.hkeys(self._keys(auction_id)[2])
+        return {k.decode() if isinstance(k, bytes) else str(k) for k in counts}
+
     async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
         raw_bids = await self._close(keys=self._keys(auction_id))
         bids = []

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from solver import observe
-from solver.services.solver_hub import Connection, Message, SolverHub
+from solver.services.solver_hub import Connection, Message, Outgoing, SolverHub
 
 PRESENCE_S = 2.0  # how often a process re-announces its solvers; an announcement lasts three periods
 RETRY_S = 0.5
@@ -48,7 +48,7 @@ class RedisSolverRelay:
     def notify(self, solver: str, message: Message) -> None:
         self._publish({"kind": "notify", "solver": solver, "message": message})
 
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Message]]:
+    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]:
         conn, replay = self._hub.attach(solver, resume)
         self._publish({"kind": "session", "solver": solver, "session": conn.session})
         return conn, replay
