@@ -90,6 +90,10 @@ class AuctionLog(Protocol):
         """One bid per solver per auction; UnknownRecord if the auction was never recorded."""
         ...
 
+    async def record_bids(self, bids: Sequence[BidRecord]) -> None:
+        """`record_bid` for each, in one transaction: all are written or (on an error) none."""
+        ...
+
     async def record_settlement(self, settlement: SettlementRecord) -> None:
         """Keyed by transaction hash; UnknownRecord if the auction was never recorded."""
         ...

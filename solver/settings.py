@@ -44,7 +44,7 @@ class Settings:
     api_host: str = "127.0.0.1"
     api_port: int = 8080
     round_interval_s: float = 1.0  # one auction per (devnet) block
-    bid_window_s: float = 0.8  # seconds solvers have to bid after an auction is broadcast
+    bid_window_s: float = 0.7  # seconds from a round's start to its bid deadline (the auction carries it)
     max_body_bytes: int = 16_384  # a signed intent is ~1 KB of JSON
     rate_limit_per_s: float = 50.0  # per client address, token bucket refill
     rate_limit_burst: int = 100

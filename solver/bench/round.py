@@ -57,7 +57,7 @@ class Config:
     rounds: int = 8
     owners: int = 250
     seed: int = 1
-    bid_window_s: float = 0.8  # the production default (Settings.bid_window_s)
+    bid_window_s: float = Settings().bid_window_s  # the production default
     round_interval_s: float = 1.0  # the round's deadline: one round per block
     block_time: float = 1.0
     profile: str | None = None  # py-spy output (.svg or .txt) of this process during the rounds
@@ -426,7 +426,8 @@ def parse_args(argv: Sequence[str] | None) -> Config:
     p.add_argument("--rounds", type=int, default=defaults.rounds)
     p.add_argument("--owners", type=int, default=defaults.owners)
     p.add_argument("--seed", type=int, default=defaults.seed)
-    p.add_argument("--bid-window", type=float, default=defaults.bid_window_s, help="seconds (default 0.8)")
+    p.add_argument("--bid-window", type=float, default=defaults.bid_window_s,
+                   help=f"seconds from the round's start to the bid deadline (default {defaults.bid_window_s})")
     p.add_argument("--round-interval", type=float, default=defaults.round_interval_s, help="the round's deadline")
     p.add_argument("--profile", default=None, help="py-spy output of the venue process (.svg, .txt, .json)")
     a = p.parse_args(argv)

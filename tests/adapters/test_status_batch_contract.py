@@ -3,12 +3,18 @@ PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from solver.adapters.storage import Storage
 from solver.domain.lifecycle import IntentStatus, InvalidTransition
-from solver.domain.records import StatusChange
-from tests.adapters.storage_builders import T0, a_record
+from solver.domain.records import BidStatus, StatusChange
+from solver.ports import Conflict, UnknownRecord
+from tests.adapters.storage_builders import SOLVER, T0, a_bid, a_record, an_auction
+
+OTHER = "0x00000000000000000000000000000000005017e3"
+THIRD = "0x00000000000000000000000000000000005017e4"
 
 
 async def test_a_batch_moves_every_current_intent_and_skips_stale_and_unknown_ones(storage: Storage) -> None:
@@ -66,3 +72,18 @@ async def test_a_batch_of_a_thousand_lands_in_one_call(storage: Storage) -> None
     assert all(m is not None for m in moved)
     assert len(await storage.intents.by_status(IntentStatus.IN_AUCTION)) == 1_000
     assert await storage.intents.by_status(IntentStatus.OPEN) == []
+
+
+async def test_a_rounds_bids_are_recorded_together_or_not_at_all(storage: Storage) -> None:
+    await storage.auctions.record_auction(an_auction(7))
+    first, second = a_bid(SOLVER), a_bid(OTHER, score=5, status=BidStatus.LOST)
+    await storage.auctions.record_bids([first, second])
+    await storage.auctions.record_bids([first])  # the same again: a no-op
+    assert await storage.auctions.bids(7) == [first, second]
+
+    third = a_bid(THIRD, score=1, status=BidStatus.LOST)
+    with pytest.raises(Conflict):
+        await storage.auctions.record_bids([third, replace(second, score=6)])  # contradicts a stored bid
+    with pytest.raises(UnknownRecord):
+        await storage.auctions.record_bids([third, replace(third, auction_id=8)])  # auction 8 was never recorded
+    assert await storage.auctions.bids(7) == [first, second]  # neither batch wrote anything

@@ -104,6 +104,17 @@ class MemoryAuctionLog:
         self._require_auction(bid.auction_id)
         _put_once(self._bids, (bid.auction_id, bid.solver), bid)
 
+    async def record_bids(self, bids: Sequence[BidRecord]) -> None:
+        staged: dict[tuple[int, str], BidRecord] = {}  # every check before any write
+        for bid in bids:
+            self._require_auction(bid.auction_id)
+            key = (bid.auction_id, bid.solver)
+            current = staged.get(key, self._bids.get(key))
+            if current is not None and current != bid:
+                raise Conflict(f"a different record is already stored under {key!r}")
+            staged[key] = bid
+        self._bids.update(staged)
+
     async def record_settlement(self, settlement: SettlementRecord) -> None:
         self._require_auction(settlement.auction_id)
         _put_once(self._settlements, settlement.tx_hash, settlement)

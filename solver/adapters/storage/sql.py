@@ -171,6 +171,20 @@ class SqlAuctionLog:
         key = sa.and_(c.auction_id == bid.auction_id, c.solver == bid.solver)
         await self._record_once(bid.auction_id, schema.bids, rows.bid_row(bid), key, rows.bid_record, bid)
 
+    async def record_bids(self, bids: Sequence[BidRecord]) -> None:
+        c = schema.bids.c
+        async with self._db.transaction() as connection:
+            for auction_id in {b.auction_id for b in bids}:
+                known = sa.select(schema.auctions.c.auction_id).where(_auction_is(auction_id))
+                if await first_row(connection, known) is None:
+                    raise UnknownRecord(f"no auction {auction_id}")
+            for bid in bids:
+                if await self._db.insert_once(connection, schema.bids, rows.bid_row(bid)):
+                    continue
+                key = sa.and_(c.auction_id == bid.auction_id, c.solver == bid.solver)
+                existing = await first_row(connection, sa.select(schema.bids).where(key))
+                _same_or_conflict(None if existing is None else rows.bid_record(existing), bid)  # rolls back all
+
     async def record_settlement(self, settlement: SettlementRecord) -> None:
         table, row = schema.settlements, rows.settlement_row(settlement)
         key = table.c.tx_hash == settlement.tx_hash
