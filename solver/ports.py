@@ -49,8 +49,9 @@ class IntentStore(Protocol):
     """Accepted intents with their lifecycle status and fill progress. Every write is durable on return."""
 
     async def add(self, record: IntentRecord) -> StoredIntent:
-        """Store `record` (version 1). The same intent id again returns what is stored; another intent
-        with the same owner and nonce raises Conflict."""
+        """Store `record` (version 1) and return it wrapped as given (`result.record is record`). The same
+        intent id again returns what is stored (another object); another intent with the same owner and
+        nonce raises Conflict."""
         ...
 
     async def get(self, intent_id: bytes) -> StoredIntent | None: ...

@@ -1,12 +1,13 @@
 """Intake: check an intent completely, store it durably, then answer. Reads and cancels.
 
 Order of work for a new intent: stateless checks (chain, domain, tokens, deadline, EOA signature), then the
-idempotency lookup (the same intent again answers its id without touching the chain or its quote), then the
 quote it cites if any (it exists, has not expired, same tokens and kind), then the owner's balance,
-allowance and nonce at the head block (coalesced batches), then the durable insert, and last the cited
-quote's price in the QuoteBook. Nothing is stored unless every check passed. The quoted price is written
-after the intent: a crash between the two leaves an accepted intent without a quoted price (its fills
-report no slippage), never a quoted price for an intent that was refused.
+allowance and nonce at the head block (coalesced batches), then the durable insert, which answers the
+stored intent if it is a repeat (the same intent again answers its id; if a check fails, a lookup decides
+whether it is a repeat, which also answers its id whatever the chain or its quote says now), and last the
+cited quote's price in the QuoteBook. Nothing is stored unless every check passed. The quoted price is
+written after the intent: a crash between the two leaves an accepted intent without a quoted price (its
+fills report no slippage), never a quoted price for an intent that was refused.
 """
 
 from __future__ import annotations
@@ -92,8 +93,20 @@ class IntakeService:
     ) -> Accepted:  # fmt: skip
         now = self._clock()
         intent_id = check_intent(intent, signature, scheme, chain_id, settlement, int(now), self._policy)
-        if await self._store.get(intent_id) is not None:
-            return Accepted(intent_id, created=False)
+        try:
+            return await self._check_and_store(intent, intent_id, signature, scheme, quote, now)
+        except Rejected:
+            # The same intent again answers its id whatever the chain or its quote says now. Looked up only
+            # when a check fails: on the usual path the insert itself finds a repeat, which saves a
+            # database round trip per intent.
+            if await self._store.get(intent_id) is not None:
+                return Accepted(intent_id, created=False)
+            raise
+
+    async def _check_and_store(
+        self, intent: Intent, intent_id: bytes, signature: bytes, scheme: SigningScheme, quote: QuoteCitation | None,
+        now: float,
+    ) -> Accepted:  # fmt: skip
         if quote is not None:
             await quote.check(intent, now)
         if scheme is SigningScheme.EIP1271:
@@ -104,7 +117,7 @@ class IntakeService:
             stored = await self._store.add(record)
         except Conflict as exc:
             raise Rejected(RejectCode.CONFLICT, f"another intent of {intent.owner} uses nonce {intent.nonce}") from exc
-        created = stored.version == 1 and stored.record.intent_id == intent_id
+        created = stored.record is record  # else the store answered the intent it already held (IntentStore.add)
         if created and quote is not None:
             await quote.record(intent_id)
         return Accepted(intent_id, created)

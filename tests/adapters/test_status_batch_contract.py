@@ -87,3 +87,12 @@ async def test_a_rounds_bids_are_recorded_together_or_not_at_all(storage: Storag
     with pytest.raises(UnknownRecord):
         await storage.auctions.record_bids([third, replace(third, auction_id=8)])  # auction 8 was never recorded
     assert await storage.auctions.bids(7) == [first, second]  # neither batch wrote anything
+
+
+async def test_add_tells_an_insert_from_a_repeat_by_handing_back_the_record_it_was_given(storage: Storage) -> None:
+    record = a_record()
+    inserted = await storage.intents.add(record)
+    same_again = a_record()  # equal in every field, as a retried request with a frozen clock would be
+    repeat = await storage.intents.add(same_again)
+    assert inserted.record is record  # what intake reads as "created"
+    assert repeat.record == same_again and repeat.record is not same_again
