@@ -76,6 +76,7 @@ async def _serve_api(venue: bootstrap.Venue) -> int:
     s = venue.settings
     server = uvicorn.Server(uvicorn.Config(venue.app, host=s.api_host, port=s.api_port, log_level="warning",
                                            http="httptools"))
+    bootstrap.tune_gc()
     stop = asyncio.Event()
     tasks = [asyncio.create_task(_rounds(venue, stop))]
     if venue.keeper is not None:

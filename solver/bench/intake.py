@@ -227,6 +227,9 @@ async def serve(event_log: Path | None) -> None:
         loop = "uvloop" if "uvloop" in type(asyncio.get_running_loop()).__module__ else "asyncio"
         config = uvicorn.Config(app, host=settings.api_host, port=settings.api_port, workers=1, lifespan="off",
                                 access_log=False, log_level="warning", loop=loop, http="httptools")  # fmt: skip
+        from solver.bootstrap import tune_gc
+
+        tune_gc()  # as scripts/venue.py does
         await uvicorn.Server(config).serve()
 
 
