@@ -213,8 +213,8 @@ def _wire(
     house = AuctionHouse(
         shared.intents, storage.auctions, jobs, ChainView(reader), snapshots,
         DevnetReferencePrices(manifest), chain, shared.solvers, encode_settle, auction_wire,
-        AuctionConfig(bid_window_s=settings.bid_window_s, simulation_sender=sender,
-                      inventory_accounts=inventory),
+        AuctionConfig(bid_window_s=settings.bid_window_s, early_close=settings.bid_early_close,
+                      simulation_sender=sender, inventory_accounts=inventory),
         shared.bids, shared.lease,
     )  # fmt: skip
     accounting = Accounting(

@@ -45,6 +45,7 @@ class Settings:
     api_port: int = 8080
     round_interval_s: float = 1.0  # one auction per (devnet) block
     bid_window_s: float = 0.7  # seconds from a round's start to its bid deadline (the auction carries it)
+    bid_early_close: bool = True  # end bidding once every connected solver has bid (false: at the deadline)
     max_body_bytes: int = 16_384  # a signed intent is ~1 KB of JSON
     rate_limit_per_s: float = 50.0  # per client address, token bucket refill
     rate_limit_burst: int = 100
@@ -67,12 +68,19 @@ class Settings:
         return cls(**values)
 
 
+_BOOLS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
 def _parse(name: str, type_name: str, raw: str) -> Any:
     try:
         if "Secret" in type_name:
             return Secret(raw)
         if "Path" in type_name:
             return Path(raw)
+        if type_name.startswith("bool"):
+            if raw.strip().lower() not in _BOOLS:
+                raise ValueError(f"expected one of {sorted(_BOOLS)}")
+            return _BOOLS[raw.strip().lower()]
         if type_name.startswith("int"):
             return int(raw)
         if type_name.startswith("float"):

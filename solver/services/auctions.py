@@ -56,6 +56,7 @@ class Broadcaster(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AuctionConfig:
+    early_close: bool = True  # bidding ends once every solver connected at the broadcast has bid
     bid_window_s: float = 0.7  # from the round's start to the bid deadline; scoring, simulation and the
     # conclusion (~0.15-0.25 s for 1,000 intents and 10 bids) fit in the rest of a 1 s round
     max_bids_per_solver: int = 3
@@ -136,7 +137,7 @@ class AuctionHouse:
         sent = self._hub.broadcast({"type": "auction", "auction": self._wire(auction)})
         observe.auction_broadcast(auction.auction_id, block, len(auction.orders), sent)
         t1 = time.perf_counter()
-        await self._collect(auction, {address(s) for s in self._hub.solvers})
+        await self._collect(auction, {address(s) for s in self._hub.solvers} if self._config.early_close else set())
         bids = await self._bids.close(auction.auction_id)
         t2 = time.perf_counter()
         scored, discarded = self._score(auction, bids)

@@ -110,6 +110,7 @@ class VenueStack:
             "VENUE_DATABASE_URL": self.database_url, "VENUE_API_PORT": str(self.api_port),
             "VENUE_KEEPER_KEY": self.net.manifest.account("solver").private_key,
             "VENUE_ROUND_INTERVAL_S": "1", "VENUE_BID_WINDOW_S": str(self.bid_window_s),
+            "VENUE_BID_EARLY_CLOSE": "false",  # the kill must land while the round still takes bids
             "VENUE_RATE_LIMIT_BURST": "1000",
         }  # fmt: skip
         venue = self._start(name, [str(VENUE), "--role", "api"], env)

@@ -19,6 +19,7 @@ def test_values_are_parsed_into_their_types() -> None:
                            "VENUE_REDIS_URL": "redis://127.0.0.1:6380/0", "HOME": "/root"})  # fmt: skip
     assert (s.api_port, s.bid_window_s, s.manifest_path) == (9000, 1.5, Path("/m.json"))
     assert s.redis_url == "redis://127.0.0.1:6380/0"
+    assert Settings().bid_early_close and not Settings.from_env({"VENUE_BID_EARLY_CLOSE": "false"}).bid_early_close
 
 
 def test_unknown_or_unparsable_keys_fail_loudly() -> None:
@@ -26,6 +27,8 @@ def test_unknown_or_unparsable_keys_fail_loudly() -> None:
         Settings.from_env({"VENUE_PORT": "1"})
     with pytest.raises(SettingsError, match="VENUE_API_PORT"):
         Settings.from_env({"VENUE_API_PORT": "eighty"})
+    with pytest.raises(SettingsError, match="VENUE_BID_EARLY_CLOSE"):
+        Settings.from_env({"VENUE_BID_EARLY_CLOSE": "maybe"})
 
 
 def test_secrets_never_show_in_reprs() -> None:
