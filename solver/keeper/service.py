@@ -3,7 +3,9 @@
 Write-ahead: every signed transaction is stored in the job before it is broadcast, so a keeper killed at
 any point restarts by re-broadcasting and watching what it stored, never by signing a second settlement.
 Stuck transactions are replaced at the same nonce with bumped fees; the first receipt of any of them ends
-the job. Several keepers (different accounts) share one queue: `claim` hands each job to one of them.
+the job. A job not yet sent when the chain is past its deadline block is dropped unsent (its intents go
+back to the auctions); once signed and sent, a settlement is followed until it is mined. Several keepers
+(different accounts) share one queue: `claim` hands each job to one of them.
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ class Keeper:
         await self._watch(job)
 
     async def _first_send(self, job: SettlementJob) -> SettlementJob:
+        head = await self._chain.block_number()
+        if head > job.deadline_block:  # a stale solution (the keeper was behind or down): back to the auctions
+            done = job.finished(JobStatus.DROPPED, f"not sent by block {job.deadline_block} (head {head})")
+            await self._book(done, None)  # nothing was signed: a restart in between just drops it again
+            return done
         try:
             gas = await self._chain.simulate(self.address, job.calldata)
         except SimulationFailed as exc:

@@ -60,7 +60,7 @@ class AuctionConfig:
     bid_window_s: float = 0.7  # from the round's start to the bid deadline; scoring, simulation and the
     # conclusion (~0.15-0.25 s for 1,000 intents and 10 bids) fit in the rest of a 1 s round
     max_bids_per_solver: int = 3
-    settle_within_blocks: int = 3  # a won solution not mined by then goes back to the auction
+    settle_within_blocks: int = 3  # a won solution a keeper has not sent by then is dropped, its intents reopened
     min_remaining_validity_s: int = 10  # intents closer than this to valid_to are not auctioned again
     simulation_sender: str = ""  # the keeper account that will submit (must be an allow-listed solver)
     inventory_accounts: frozenset[str] = frozenset()

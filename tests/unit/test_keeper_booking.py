@@ -68,3 +68,20 @@ async def test_a_keeper_killed_before_booking_a_mined_settlement_books_it_after_
     finished = await queue.get(7)
     assert finished is not None and finished.status is JobStatus.SETTLED and finished.sent == stored.sent
     assert chain.broadcast == [stored.sent[0].raw] * 2  # re-broadcast after the restart, never signed anew
+
+
+async def test_a_job_still_unsent_past_its_deadline_block_is_dropped_and_its_intents_released() -> None:
+    queue, chain = MemoryJobQueue(), MinesAtOnce()  # the head is block 10
+    await queue.add(SettlementJob(8, b"settle", (b"\x01" * 32,), deadline_block=9))
+    await queue.add(SettlementJob(9, b"settle", (b"\x02" * 32,), deadline_block=10))
+    booked: list[tuple[SettlementJob, Receipt | None]] = []
+
+    async def books(job: SettlementJob, receipt: Receipt | None) -> None:
+        booked.append((job, receipt))
+
+    keeper = Keeper(queue, chain, ACCOUNT, CONFIG, books)
+    assert await keeper.run_once() and await keeper.run_once()
+    (stale, _), (fresh, _) = booked
+    assert (stale.auction_id, stale.status, stale.sent) == (8, JobStatus.DROPPED, ())
+    assert (fresh.auction_id, fresh.status) == (9, JobStatus.SETTLED)
+    assert len(chain.broadcast) == 1  # only the job within its deadline was signed and sent
