@@ -241,7 +241,7 @@ def _wire(
 
     app = create_app(
         intake, ready, settings.max_body_bytes, settings.rate_limit_per_s, settings.rate_limit_burst,
-        fills=storage.fills, quotes=quotes,
+        fills=storage.fills, quotes=quotes, auctions=storage.auctions,
     )  # fmt: skip
     solvers = _is_solver(rpc, settlement)
 

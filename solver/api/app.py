@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from solver.domain.intake import RejectCode, Rejected
-from solver.domain.primitives import address
+from solver.domain.primitives import UINT256_MAX, address
 from solver.domain.records import FillFilter
 from solver.observe import REGISTRY
-from solver.ports import FillLog
+from solver.ports import AuctionLog, FillLog
 from solver.services.intake import IntakeService
 from solver.services.quotes import Citation, QuoteService, no_quotes
 
+from .auction_dto import AuctionView
 from .dto import HEX, CancelBody, IntentBody, IntentView
 from .errors import on_invalid_request, on_rejected, rejection_response
 from .fast_intake import FastIntake
@@ -35,8 +36,10 @@ def create_app(
     *,
     fills: FillLog | None = None,
     quotes: QuoteService | None = None,
+    auctions: AuctionLog | None = None,
 ) -> FastAPI:
-    """The app; the fill reads (and fills in intent reads) need `fills`, the quote endpoint `quotes`."""
+    """The app; the fill reads (and fills in intent reads) need `fills`, the quote endpoint `quotes`, the
+    round records `auctions`."""
     app = FastAPI(
         title="Intent venue",
         version="1",
@@ -76,6 +79,8 @@ def create_app(
 
     if fills is not None:
         _fill_routes(app, fills)
+    if auctions is not None:
+        _auction_routes(app, auctions)
     if quotes is not None:
         _quote_routes(app, quotes)
 
@@ -113,6 +118,17 @@ def _fill_routes(app: FastAPI, log: FillLog) -> None:
     @app.get("/v1/fills/summary")
     async def fill_summary(query: Annotated[FillFilter, Depends(_fill_query)]) -> FillSummaryView:
         return FillSummaryView.from_domain(await log.summary(query))
+
+
+def _auction_routes(app: FastAPI, log: AuctionLog) -> None:
+    @app.get("/v1/auctions/{auction_id}")
+    async def get_auction(auction_id: Annotated[int, Path(ge=0, le=UINT256_MAX)]) -> AuctionView:
+        """One round as recorded: the orders offered, each bid with the venue's score or discard reason,
+        and the settlement transactions."""
+        record = await log.auction(auction_id)
+        if record is None:
+            raise Rejected(RejectCode.NOT_FOUND, f"no auction {auction_id}")
+        return AuctionView.from_domain(record, await log.bids(auction_id), await log.settlements(auction_id))
 
 
 def _quote_routes(app: FastAPI, quotes: QuoteService) -> None:
