@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -39,6 +37,7 @@ from solver.keeper.service import Keeper
 from tests.adapters.conftest import DATABASE, emptied_postgres_database
 from tests.adapters.test_keeper import Outcomes, cow_job, solver_key, with_keepers
 from tests.postgres import PostgresServer
+from tests.processes import Process
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "keeper.py"
@@ -49,39 +48,11 @@ T = TypeVar("T")
 
 
 @dataclass
-class KeeperProcess:
-    process: subprocess.Popen[bytes]
-    log: Path
-    ended_by_test: bool = False
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        lines = (line for line in self.output().splitlines() if line.startswith("{"))
-        return [event for event in map(json.loads, lines) if event.get("event") == name]
-
-    def kill(self) -> None:
-        self.ended_by_test = True
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=TIMEOUT_S)
-
-    def stop(self) -> int:
-        """SIGTERM, as a supervisor stops it; the exit code."""
-        self.ended_by_test = True
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=TIMEOUT_S)
-
-
-@dataclass
 class Setup:
     net: Devnet
     tmp_path: Path
     url: str  # the queue's database: a SQLite file in tmp_path, or the test session's PostgreSQL
-    started: list[KeeperProcess]
+    started: list[Process]
     postgres_dsn: str | None = None
 
     def enqueue(self, jobs: list[SettlementJob]) -> None:
@@ -95,7 +66,7 @@ class Setup:
 
         asyncio.run(add())
 
-    def start(self, name: str, key: str) -> KeeperProcess:
+    def start(self, name: str, key: str) -> Process:
         manifest = self.tmp_path / "manifest.json"
         if not manifest.exists():
             self.net.manifest.save(manifest)
@@ -105,7 +76,7 @@ class Setup:
         log = self.tmp_path / f"{name}.log"
         with log.open("wb") as out:
             process = subprocess.Popen([sys.executable, str(SCRIPT)], env=env, stdout=out, stderr=subprocess.STDOUT)
-        keeper = KeeperProcess(process, log)
+        keeper = Process(name, process, log)
         self.started.append(keeper)
         return keeper
 
@@ -193,7 +164,7 @@ def mine_and_automine(net: Devnet) -> None:
     call(net.w3, "evm_setAutomine", True)  # and every later transaction as it arrives
 
 
-def assert_no_key_logged(keeper: KeeperProcess, key: str) -> None:
+def assert_no_key_logged(keeper: Process, key: str) -> None:
     output = keeper.output().lower()
     assert key.lower().removeprefix("0x") not in output
 

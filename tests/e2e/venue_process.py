@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -31,6 +29,7 @@ from solver.adapters.chain.devnet import Devnet
 from solver.adapters.chain.rpc import call
 from solver.adapters.chain.settlement import FILL_TOPIC, SETTLED_TOPIC, LogDecoder
 from solver.domain.fills import Fill
+from tests.processes import Process
 
 ROOT = Path(__file__).resolve().parents[2]
 VENUE = ROOT / "scripts" / "venue.py"
@@ -39,45 +38,6 @@ TIMEOUT_S = 120.0  # a failure guard only: a healthy run needs a few rounds of a
 POLL_S = 0.02
 
 T = TypeVar("T")
-
-
-@dataclass
-class Process:
-    name: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    ended_by_test: bool = False
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def events(self, name: str) -> list[dict[str, Any]]:
-        """The JSON event lines called `name` this process wrote so far."""
-        found = []
-        for line in self.output().splitlines():
-            with contextlib.suppress(ValueError):
-                event = json.loads(line) if line.startswith("{") else None
-                if isinstance(event, dict) and event.get("event") == name:
-                    found.append(event)
-        return found
-
-    def kill(self) -> None:
-        """SIGKILL: no cleanup, no goodbye."""
-        self.ended_by_test = True
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        self.ended_by_test = True
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @dataclass
