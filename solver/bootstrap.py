@@ -35,7 +35,7 @@ from solver.adapters.inprocess import MemoryBidBook, SoleLease
 from solver.adapters.storage import Storage, open_storage
 from solver.api.app import create_app
 from solver.api.protocol import AuctionDto, bid_from_json, bid_to_json
-from solver.api.ws import serve_solver
+from solver.api.ws import Solvers, serve_solver
 from solver.demo import REFERENCE_USD, reference_price
 from solver.domain.auction import Auction, TokenInfo
 from solver.domain.intake import IntakePolicy
@@ -47,12 +47,12 @@ from solver.keeper.ports import JobQueue
 from solver.keeper.service import Keeper, KeeperConfig
 from solver.ports import BidBook, IntentStore, Lease
 from solver.services.accounting import Accounting
-from solver.services.auctions import AuctionConfig, AuctionHouse, OnReport
+from solver.services.auctions import AuctionConfig, AuctionHouse, Broadcaster, OnReport
 from solver.services.intake import IntakeService
 from solver.services.owner_states import CoalescingOwnerStates
 from solver.services.pooled_store import PooledIntentStore
 from solver.services.quotes import QuoteService
-from solver.services.solver_hub import Connection, Outgoing, SolverHub
+from solver.services.solver_hub import SolverHub
 from solver.settings import Settings
 from solver.solvers.baseline_client import ClientConfig, run_forever
 
@@ -70,19 +70,9 @@ class Shared:
     resync: Callable[[], Awaitable[object]]  # run by each new round leader
 
 
-class SolverRelay(Protocol):
-    """The SolverHub's face to the services (broadcast, notify) and to the WebSocket (attach, detach)."""
-
-    @property
-    def solvers(self) -> list[str]: ...
-
-    def broadcast(self, message: dict[str, Any]) -> int: ...
-
-    def notify(self, solver: str, message: dict[str, Any]) -> None: ...
-
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]: ...
-
-    def detach(self, conn: Connection) -> None: ...
+class SolverRelay(Broadcaster, Solvers, Protocol):
+    """The SolverHub's face to the services (broadcast, notify) and to the WebSocket (attach, detach):
+    the hub itself in one process, the Redis relay in front of it across several."""
 
 
 @dataclass
