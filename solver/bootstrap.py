@@ -204,7 +204,8 @@ def _wire(
         shared.intents, storage.auctions, jobs, ChainView(reader), snapshots,
         DevnetReferencePrices(manifest), chain, shared.solvers, encode_settle, auction_wire,
         AuctionConfig(bid_window_s=settings.bid_window_s, early_close=settings.bid_early_close,
-                      simulation_sender=sender, inventory_accounts=inventory),
+                      simulation_sender=sender, inventory_accounts=inventory,
+                      max_price_deviation_bps=settings.max_price_deviation_bps),
         shared.bids, shared.lease,
     )  # fmt: skip
     accounting = Accounting(

@@ -46,6 +46,7 @@ class Settings:
     round_interval_s: float = 1.0  # one auction per (devnet) block
     bid_window_s: float = 0.7  # seconds from a round's start to its bid deadline (the auction carries it)
     bid_early_close: bool = True  # end bidding once every connected solver has bid (false: at the deadline)
+    max_price_deviation_bps: int = 1_000  # bids whose clearing rates stray further from the reference are discarded
     max_body_bytes: int = 16_384  # a signed intent is ~1 KB of JSON
     rate_limit_per_s: float = 50.0  # per client address, token bucket refill
     rate_limit_burst: int = 100

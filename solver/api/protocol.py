@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from solver.domain.auction import Auction, Fulfillment, Order, Solution, TokenInfo
+from solver.domain.auction import DEFAULT_MAX_PRICE_DEVIATION_BPS, Auction, Fulfillment, Order, Solution, TokenInfo
 from solver.domain.batch import Interaction, SigningScheme, Trade
 from solver.domain.intent import Intent, IntentKind
 from solver.domain.liquidity import Pool
@@ -169,11 +169,17 @@ class AuctionDto(Message):
     tokens: dict[str, TokenDto]
     orders: list[OrderDto]
     liquidity: list[LiquidityDto]
+    max_price_deviation_bps: int = Field(
+        default=DEFAULT_MAX_PRICE_DEVIATION_BPS, alias="maxPriceDeviationBps", ge=0,
+        description="a bid is discarded (price_out_of_bounds) if any trade's clearing rate p_sell / p_buy differs "
+        "from the reference rate referencePrice(sell) / referencePrice(buy) by more than this many basis points",
+    )  # fmt: skip
 
     @classmethod
     def from_domain(cls, auction: Auction) -> AuctionDto:
         return cls(
             id=auction.auction_id, block=auction.block_number, deadline=auction.deadline,
+            max_price_deviation_bps=auction.max_price_deviation_bps,
             tokens={a: TokenDto(symbol=t.symbol, decimals=t.decimals, reference_price=str(t.reference_price))
                     for a, t in auction.tokens.items()},
             orders=[OrderDto.from_domain(o) for o in auction.orders],
@@ -186,7 +192,7 @@ class AuctionDto(Message):
             auction_id=self.id, block_number=self.block, deadline=self.deadline,
             orders=tuple(o.to_domain() for o in self.orders),
             tokens={a: t.to_domain(a) for a, t in self.tokens.items()},
-            pools=tuple(p.to_domain() for p in self.liquidity),
+            pools=tuple(p.to_domain() for p in self.liquidity), max_price_deviation_bps=self.max_price_deviation_bps,
         )  # fmt: skip
 
 

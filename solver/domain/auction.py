@@ -14,6 +14,11 @@ from .intent import Intent
 from .liquidity import Pool
 from .primitives import ZERO_ADDRESS
 
+# 10 %: room for the price impact of any order a pool can fill within its owner's slippage tolerance and for
+# reference prices a block or more old, while bounding how much value off-market prices can move between the
+# users of one batch (README, "Value safety").
+DEFAULT_MAX_PRICE_DEVIATION_BPS = 1_000
+
 
 @dataclass(frozen=True, slots=True)
 class TokenInfo:
@@ -42,6 +47,9 @@ class Auction:
     orders: tuple[Order, ...]
     tokens: dict[str, TokenInfo]  # by address
     pools: tuple[Pool, ...]  # liquidity snapshots at block_number
+    # The venue discards a bid in which any trade's clearing rate p_sell / p_buy differs from the reference
+    # rate by more than this (basis points either way; see scoring.price_deviation).
+    max_price_deviation_bps: int = DEFAULT_MAX_PRICE_DEVIATION_BPS
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,9 @@ class Interaction:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
+    """One settle call. Tokens are kept in strictly increasing address order (each with its price), as the
+    contract requires: that is how it enforces one price per token."""
+
     tokens: tuple[str, ...]
     prices: tuple[int, ...]  # uniform clearing price per token, in any common unit
     trades: tuple[Trade, ...]
@@ -62,9 +65,12 @@ class Batch:
     post_interactions: tuple[Interaction, ...] = field(default=())
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tokens", tuple(address(t) for t in self.tokens))
         if len(self.tokens) != len(self.prices):
             raise InvalidBatch("one clearing price per token")
+        pairs = zip((address(t) for t in self.tokens), self.prices, strict=True)
+        ordered = sorted(pairs, key=lambda pair: int(pair[0], 16))
+        object.__setattr__(self, "tokens", tuple(t for t, _ in ordered))
+        object.__setattr__(self, "prices", tuple(p for _, p in ordered))
         if len(set(self.tokens)) != len(self.tokens):
             raise InvalidBatch("tokens must be distinct")
         if any(p <= 0 for p in self.prices):

@@ -132,6 +132,8 @@ def _prices(solution: Solution) -> dict[str, int]:
             raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, f"two prices for {key}")
         if not isinstance(price, int) or isinstance(price, bool):
             raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, f"price of {key} is not an integer")
+        if not 0 < price <= UINT256_MAX:
+            raise SolutionRejected(ReasonCode.INVALID_CLEARING_PRICES, f"price of {key} is not in 1..2**256-1")
         prices[key] = price
     return prices
 
@@ -167,7 +169,9 @@ def _check_trade(intent: Intent, executed: int, p_sell: int, p_buy: int, intent_
 
 def to_batch(auction: Auction, solution: Solution, *, inventory_accounts: Collection[str] | None = None) -> Batch:
     """The batch a bid settles: its fulfilments as Trades with the orders' signatures (first, in order),
-    then its inventory trades; only traded tokens, in the order of `solution.prices`.
+    then its inventory trades; every token the bid prices (traded ones, and any other token its
+    interactions move: the contract checks the settlement's balance of each listed token and refuses to
+    move an unlisted one), in increasing address order as the contract requires.
 
     Structure only: signatures are the adapter's to verify. `inventory_accounts`, when given, are the only
     owners an inventory trade may have. Raises SolutionRejected.
@@ -221,8 +225,7 @@ def to_batch(auction: Auction, solution: Solution, *, inventory_accounts: Collec
         p_sell, p_buy = _pair_prices(prices, intent, None)
         _check_trade(intent, trade.executed_amount, p_sell, p_buy, None)
         trades.append(trade)
-    traded = {t for trade in trades for t in (trade.intent.sell_token, trade.intent.buy_token)}
-    tokens = tuple(t for t in prices if t in traded)
+    tokens = tuple(prices)
     try:
         return Batch(
             tokens,

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from solver import observe
-from solver.domain.auction import Auction, Order, Solution, TokenInfo
+from solver.domain.auction import DEFAULT_MAX_PRICE_DEVIATION_BPS, Auction, Order, Solution, TokenInfo
 from solver.domain.batch import Batch
 from solver.domain.intake import OwnerState, StateQuery
 from solver.domain.lifecycle import IntentStatus
@@ -64,6 +64,7 @@ class AuctionConfig:
     min_remaining_validity_s: int = 10  # intents closer than this to valid_to are not auctioned again
     simulation_sender: str = ""  # the keeper account that will submit (must be an allow-listed solver)
     inventory_accounts: frozenset[str] = frozenset()
+    max_price_deviation_bps: int = DEFAULT_MAX_PRICE_DEVIATION_BPS  # carried by every auction (scoring bound)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +225,8 @@ class AuctionHouse:
             Order(s.record.intent_id, s.record.intent, s.record.signature, s.record.scheme, s.record.remaining)
             for s in offered
         )
-        return Auction(int(self._clock() * 1000), block, deadline, orders, tokens, pools)
+        return Auction(int(self._clock() * 1000), block, deadline, orders, tokens, pools,
+                       self._config.max_price_deviation_bps)  # fmt: skip
 
     def _score(
         self, auction: Auction, bids: list[tuple[str, Solution]]

@@ -104,10 +104,11 @@ def test_the_surplus_formulas_go_negative_below_the_limit() -> None:
     assert surplus(buy, 41, 10) == -1
 
 
-def test_to_batch_uses_the_orders_signatures_and_only_traded_tokens() -> None:
+def test_to_batch_uses_the_orders_signatures_and_lists_every_priced_token_in_address_order() -> None:
     solution = a_solution(Fulfillment(ALICE_SELLS.intent_id, 7), prices={DAI: 5, **PRICES})
     batch = to_batch(an_auction(ALICE_SELLS), solution)
-    assert set(batch.tokens) == {address(WETH), address(USDC)}
+    assert batch.tokens == tuple(sorted((address(t) for t in (WETH, USDC, DAI)), key=lambda t: int(t, 16)))
+    assert batch.price(DAI) == 5 and batch.price(WETH) == PRICES[WETH]
     [trade] = batch.trades
     assert (trade.intent, trade.signature, trade.executed_amount) == (ALICE_SELLS.intent, ALICE_SELLS.signature, 7)
 
@@ -150,11 +151,19 @@ def test_structural_faults_have_their_own_reason_codes() -> None:
         assert exc.value.reason is reason, reason
 
 
-@pytest.mark.parametrize("prices", [{WETH: 3}, {WETH: 3, USDC: 0}, {WETH: 3, USDC: -2}, {WETH: 2**256, USDC: 2}])
-def test_missing_or_invalid_clearing_prices_are_discarded(prices: dict[str, int]) -> None:
+def test_a_missing_clearing_price_is_discarded_naming_the_order() -> None:
+    with pytest.raises(SolutionRejected) as exc:
+        to_batch(an_auction(ALICE_SELLS), a_solution(Fulfillment(ALICE_SELLS.intent_id, 7), prices={WETH: 3}))
+    assert rejection(exc) == (ReasonCode.INVALID_CLEARING_PRICES, ALICE_SELLS.intent_id)
+
+
+@pytest.mark.parametrize(
+    "prices", [{WETH: 3, USDC: 0}, {WETH: 3, USDC: -2}, {WETH: 2**256, USDC: 2}, {WETH: 3, USDC: 2, DAI: 0}]
+)
+def test_invalid_clearing_prices_are_discarded_even_on_untraded_tokens(prices: dict[str, int]) -> None:
     with pytest.raises(SolutionRejected) as exc:
         to_batch(an_auction(ALICE_SELLS), a_solution(Fulfillment(ALICE_SELLS.intent_id, 7), prices=prices))
-    assert rejection(exc) == (ReasonCode.INVALID_CLEARING_PRICES, ALICE_SELLS.intent_id)
+    assert exc.value.reason is ReasonCode.INVALID_CLEARING_PRICES
 
 
 def test_prices_that_overflow_the_contracts_math_are_discarded() -> None:
