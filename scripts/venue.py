@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,7 @@ from solver.adapters.chain.devnet import running_devnet  # noqa: E402
 from solver.adapters.chain.manifest import Manifest  # noqa: E402
 from solver.domain.lifecycle import TERMINAL, IntentStatus  # noqa: E402
 from solver.services.auctions import RoundReport as AuctionReport  # noqa: E402
-from solver.settings import Secret, Settings  # noqa: E402
+from solver.settings import PREFIX, Secret, Settings  # noqa: E402
 
 STATE_DIR = ROOT / ".venue"
 
@@ -53,22 +55,41 @@ def _port(wanted: int) -> int:
 
 
 async def run(args: argparse.Namespace) -> int:
+    configured = Settings.from_env(os.environ)
     if args.role == "api":
-        settings = Settings.from_env(os.environ)
-        async with bootstrap.venue(settings, Manifest.load(settings.manifest_path)) as venue:
+        async with bootstrap.venue(configured, Manifest.load(configured.manifest_path)) as venue:
             return await _serve_api(venue)
-    STATE_DIR.mkdir(exist_ok=True)
     with running_devnet(_port(args.chain_port), block_time=1.0) as net:
-        m = net.manifest
-        db = STATE_DIR / "venue.db"
-        for stale in STATE_DIR.glob("venue.db*"):  # a fresh chain needs a fresh record of intents
-            stale.unlink()
-        settings = Settings(
-            rpc_url=net.rpc_url, database_url=f"sqlite+aiosqlite:///{db}",
-            keeper_key=Secret(m.account("solver").private_key), api_port=_port(args.api_port),
-        )  # fmt: skip
-        async with bootstrap.venue(settings, m) as venue:
+        settings = embedded_settings(configured, os.environ, net.rpc_url, net.manifest, args.api_port)
+        manifest_path = ROOT / settings.manifest_path  # an absolute setting stays as it is
+        net.manifest.save(manifest_path)
+        print(f"venue: devnet manifest {manifest_path} (contracts, tokens, pools, test wallets with their keys, "
+              "already approved to the spender)", flush=True)  # fmt: skip
+        async with bootstrap.venue(settings, net.manifest) as venue:
             return await _serve(venue, args, net.rpc_url)
+
+
+def embedded_settings(
+    configured: Settings, env: Mapping[str, str], rpc_url: str, manifest: Manifest, api_port: int
+) -> Settings:
+    """`make run`'s settings: every VENUE_* key the environment sets is honoured; the rest are the embedded
+    defaults: the devnet just started (always: its chain is the one deployed), a fresh SQLite file under
+    .venue/, the devnet's allow-listed solver account as the keeper, port 8080 (or a free one)."""
+    embedded: dict[str, Callable[[], Any]] = {
+        "database_url": _fresh_sqlite,
+        "keeper_key": lambda: Secret(manifest.account("solver").private_key),
+        "api_port": lambda: _port(api_port),
+    }
+    unset = {name: make() for name, make in embedded.items() if f"{PREFIX}{name.upper()}" not in env}
+    return dataclasses.replace(configured, rpc_url=rpc_url, **unset)
+
+
+def _fresh_sqlite() -> str:
+    """A new SQLite database under .venue/ (a fresh chain needs a fresh record of intents)."""
+    STATE_DIR.mkdir(exist_ok=True)
+    for stale in STATE_DIR.glob("venue.db*"):
+        stale.unlink()
+    return f"sqlite+aiosqlite:///{STATE_DIR / 'venue.db'}"
 
 
 async def _serve_api(venue: bootstrap.Venue) -> int:

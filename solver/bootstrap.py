@@ -23,6 +23,7 @@ from fastapi import FastAPI, WebSocket
 from web3 import Web3
 
 from solver.adapters import redis_state
+from solver.adapters.chain.bid_simulation import RpcBidSimulator
 from solver.adapters.chain.eip1271 import RpcEip1271Verifier
 from solver.adapters.chain.jsonrpc import AsyncRpc
 from solver.adapters.chain.keeper_chain import RpcKeeperChain
@@ -196,13 +197,15 @@ def _wire(
     intake = IntakeService(shared.intents, CoalescingOwnerStates(reader), policy, RpcEip1271Verifier(rpc))
     keeper_account = None if settings.keeper_key is None else EthAccount.from_key(settings.keeper_key.reveal())
     sender = keeper_account.address if keeper_account is not None else str(settings.keeper_address)
-    chain = RpcKeeperChain(rpc, settlement, contract_errors())
+    chain_errors = contract_errors()
+    chain = RpcKeeperChain(rpc, settlement, chain_errors)
     jobs = storage.jobs  # durable with SQL: a separate keeper process (scripts/keeper.py) can take them
     snapshots = PoolSnapshots(connect(settings.rpc_url), manifest)
     inventory = frozenset({manifest.account("inventory").address})
     house = AuctionHouse(
         shared.intents, storage.auctions, jobs, ChainView(reader), snapshots,
-        DevnetReferencePrices(manifest), chain, shared.solvers, encode_settle, auction_wire,
+        DevnetReferencePrices(manifest), RpcBidSimulator(rpc, settlement, chain_errors), shared.solvers, encode_settle,
+        auction_wire,
         AuctionConfig(bid_window_s=settings.bid_window_s, early_close=settings.bid_early_close,
                       simulation_sender=sender, inventory_accounts=inventory,
                       max_price_deviation_bps=settings.max_price_deviation_bps),

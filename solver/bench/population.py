@@ -10,6 +10,7 @@ owner never asks for more than the tolerance allows).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,10 +21,11 @@ from typing import Any
 import aiohttp
 import coincurve
 from eth_abi.abi import encode
-from eth_utils.crypto import keccak
 
+from solver.adapters.chain.admin import set_solver
 from solver.adapters.chain.jsonrpc import AsyncRpc
 from solver.adapters.chain.manifest import Manifest
+from solver.adapters.chain.rpc import connect
 from solver.bench.intake import APPROVE, MAX_UINT256, MINT, owner_address, owner_keys
 from solver.demo import REFERENCE_USD
 from solver.domain.intent import Eip712Domain, Intent, IntentKind
@@ -48,7 +50,6 @@ PAIRS: tuple[tuple[str, str, int], ...] = (
     ("WETH", "USDC", 35), ("WETH", "DAI", 15), ("WBTC", "WETH", 15), ("USDC", "DAI", 15),
     ("WBTC", "USDC", 10), ("WBTC", "DAI", 10),
 )  # fmt: skip
-SET_SOLVER = keccak(text="setSolver(address,bool)")[:4]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,22 +137,9 @@ async def fund(rpc_url: str, manifest: Manifest, owners: Sequence[Owner], symbol
 
 async def allow_solvers(rpc_url: str, manifest: Manifest, solvers: Sequence[str]) -> None:
     """Settlement.setSolver(s, true) for each, sent by the settlement's owner (the deployer)."""
-    deployer, settlement = manifest.account("deployer").address, manifest.contracts["settlement"]
-    async with aiohttp.ClientSession() as session:
-        rpc = AsyncRpc(rpc_url, session)
-        for solver in solvers:
-            data = SET_SOLVER + encode(["address", "bool"], [solver, True])
-            tx = {"from": deployer, "to": settlement, "data": "0x" + data.hex(), "gas": hex(100_000)}
-            tx_hash = await rpc.call("eth_sendTransaction", tx)
-            for _ in range(200):  # the devnet may mine on an interval
-                receipt = await rpc.call("eth_getTransactionReceipt", tx_hash)
-                if receipt is not None:
-                    break
-                await rpc.call("evm_mine")
-            else:
-                raise RuntimeError(f"setSolver({solver}) was not mined")
-            if int(receipt["status"], 16) != 1:
-                raise RuntimeError(f"setSolver({solver}) reverted")
+    w3 = connect(rpc_url)
+    for solver in solvers:
+        await asyncio.to_thread(set_solver, w3, manifest, solver)
 
 
 # -------------------------------------------------------------------------------------------- intents

@@ -1,9 +1,13 @@
 """How the venue scores a solver's bid: it rebuilds the batch and re-scores it itself, ignoring any claim.
 
-A bid is checked structurally (`to_batch`), then every user order's surplus is computed exactly as CoW
-Protocol computes it and valued at the auction's reference prices (`score`), then each user's execution
-is compared with the best route that user would get alone over the auction's pools (`ebbo_violations`).
-Any failure discards the bid with a machine-readable `ReasonCode`. `rank` picks the winner.
+A bid is checked structurally (`to_batch`), then every trade's clearing rate is held within the auction's
+bound around the reference rate (`value_safety.check_price_bounds`), then every user order's surplus is
+computed exactly as CoW Protocol computes it and valued at the auction's reference prices (`score`), then
+each user's execution is compared with the best route that user would get alone over the auction's pools
+(`ebbo_violations`). Any failure discards the bid with a machine-readable `ReasonCode`. `rank` picks the
+winner. What the bid would do to the settlement's own balances is measured by the service's simulation
+(`value_safety.check_holdings`): surplus can only come from other users, solver inventory and the bid's
+own interactions, never from the settlement's buffer.
 
 Surplus, in the token the order is not exact in:
 - sell order: executed_buy - ceil(executed_sell * limit_buy / limit_sell), valued at the buy token's price;
@@ -14,7 +18,6 @@ surplus * reference_price: an exact integer in numeraire units. Inventory (solve
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,37 +31,16 @@ from .batch import Batch, Interaction, Trade
 from .clearing import mul_div_up, respects_limit
 from .errors import DomainError, InvalidBatch
 from .intent import Intent, IntentKind
+from .liquidity.constant_product import ConstantProductPool
 from .primitives import UINT256_MAX, ZERO_ADDRESS, address
+from .rejections import ReasonCode, SolutionRejected
 from .routing import best_direct_amount
+from .value_safety import check_price_bounds
 
-
-class ReasonCode(enum.StrEnum):
-    """Why the venue discarded a bid (sent back to the solver and stored with the bid)."""
-
-    WRONG_AUCTION = "wrong_auction"  # the bid names another auction
-    EMPTY_SOLUTION = "empty_solution"  # no user order is executed
-    UNKNOWN_ORDER = "unknown_order"  # a fulfilment names an intent that is not in the auction
-    DUPLICATE_FULFILLMENT = "duplicate_fulfillment"  # the same intent fulfilled twice
-    INVALID_EXECUTED_AMOUNT = "invalid_executed_amount"  # zero, above the remaining, or a partial fill-or-kill
-    INVALID_CLEARING_PRICES = "invalid_clearing_prices"  # missing, non-positive or overflowing prices
-    LIMIT_VIOLATED = "limit_violated"  # the clearing prices break a signed limit
-    NEGATIVE_SURPLUS = "negative_surplus"  # a user order gets less than its limit
-    EBBO_VIOLATED = "ebbo_violated"  # a user gets less than the best route alone would give
-    INVALID_INVENTORY_TRADE = "invalid_inventory_trade"  # unsigned, not an inventory account, or a user intent
-    INVALID_SELL_TO = "invalid_sell_to"  # a trade sends its sell amount somewhere other than the settlement or a pool
-    MISSING_REFERENCE_PRICE = "missing_reference_price"  # the auction has no reference price for a traded token
-    SIMULATION_FAILED = "simulation_failed"  # set by the service: the settle call reverts
-    DEADLINE_MISSED = "deadline_missed"  # set by the service: the bid arrived after the auction's deadline
-
-
-class SolutionRejected(DomainError):
-    """A bid the venue discards; `reason` is machine-readable, `intent_id` names the offending order."""
-
-    def __init__(self, reason: ReasonCode, detail: str, intent_id: bytes | None = None) -> None:
-        super().__init__(f"{reason.value}: {detail}")
-        self.reason = reason
-        self.detail = detail
-        self.intent_id = intent_id
+__all__ = [
+    "EbboViolation", "OrderScore", "ReasonCode", "Score", "Scored", "SolutionRejected", "bid_digest", "ebbo_violations",
+    "evaluate", "overflows", "rank", "ranking", "score", "surplus", "to_batch",
+]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +138,9 @@ def _sell_to(value: str, pools: Collection[str], intent_id: bytes | None) -> str
     except DomainError as exc:
         raise SolutionRejected(ReasonCode.INVALID_SELL_TO, f"not an address: {value!r}", intent_id) from exc
     if sell_to != ZERO_ADDRESS and sell_to.lower() not in pools:
-        raise SolutionRejected(ReasonCode.INVALID_SELL_TO, f"{sell_to} is not a pool of the auction", intent_id)
+        raise SolutionRejected(
+            ReasonCode.INVALID_SELL_TO, f"{sell_to} is not a constant-product pair of the auction", intent_id
+        )
     return sell_to
 
 
@@ -184,7 +168,8 @@ def to_batch(auction: Auction, solution: Solution, *, inventory_accounts: Collec
         raise SolutionRejected(ReasonCode.EMPTY_SOLUTION, "the solution executes no user order")
     prices = _prices(solution)
     orders = {o.intent_id: o for o in auction.orders}
-    pools = {p.address.lower() for p in auction.pools}
+    # Only pools that swap what they hold (Uniswap V2 pairs) may receive a sell amount directly, as on-chain.
+    pools = {p.address.lower() for p in auction.pools if isinstance(p, ConstantProductPool)}
     trades: list[Trade] = []
     seen: set[bytes] = set()
     for f in solution.fulfillments:
@@ -254,6 +239,7 @@ def score(auction: Auction, solution: Solution, *, inventory_accounts: Collectio
 
 def _score(auction: Auction, solution: Solution, batch: Batch) -> Score:
     reference = {address(t): info.reference_price for t, info in auction.tokens.items()}
+    check_price_bounds(batch, reference, auction.max_price_deviation_bps, [f.intent_id for f in solution.fulfillments])
     orders: list[OrderScore] = []
     for f, trade in zip(solution.fulfillments, batch.trades, strict=False):  # fulfilments come first
         intent = trade.intent

@@ -47,11 +47,13 @@ class Receipt:
 
 
 class SimulationFailed(Exception):
-    """The settle call would revert now; `reason` is the decoded custom error when known."""
+    """The settle call would revert now; `reason` is the decoded custom error when known, `error` its name
+    (e.g. "BalanceDecreased"), None when the revert data matched no known error."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, error: str | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.error = error
 
 
 class KeeperChain(Protocol):

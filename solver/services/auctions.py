@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,8 +21,9 @@ from solver.domain.lifecycle import IntentStatus
 from solver.domain.liquidity import Pool
 from solver.domain.primitives import address
 from solver.domain.records import AuctionRecord, BidRecord, BidStatus, StatusChange, StoredIntent
-from solver.domain.scoring import ReasonCode, Scored, SolutionRejected, evaluate, ranking, to_batch
+from solver.domain.scoring import ReasonCode, Scored, SolutionRejected, evaluate, rank, ranking, to_batch
 from solver.domain.settlement_job import SettlementJob
+from solver.domain.value_safety import SimulatedSettle, check_allowances, check_holdings, revert_reason
 from solver.keeper.ports import JobQueue, SimulationFailed
 from solver.ports import AuctionLog, BidBook, IntentStore, Lease
 
@@ -42,7 +43,10 @@ class ReferencePrices(Protocol):
 
 
 class Simulator(Protocol):
-    async def simulate(self, sender: str, calldata: bytes) -> int: ...
+    async def simulate(self, sender: str, calldata: bytes, watch: Sequence[str]) -> SimulatedSettle:
+        """The settle call at the head block, measuring the settlement's balances of the `watch` tokens (and
+        ETH) before and after it; raises SimulationFailed if it reverts."""
+        ...
 
 
 class Broadcaster(Protocol):
@@ -246,18 +250,38 @@ class AuctionHouse:
     async def _simulate(
         self, auction: Auction, scored: list[tuple[str, Scored]]
     ) -> tuple[Scored | None, list[BidRecord]]:
-        """The best bid whose settle call simulates, trying bids best first; the ones that revert."""
+        """The winner and the bids discarded on the way. Bids are tried best score first; every bid tied on
+        that score is simulated, and `rank` settles the tie (lower gas, then solver, then digest). A bid that
+        reverts, or would leave the settlement poorer or with an allowance, is discarded and the next score
+        is tried."""
         failed = []
-        for entry in ranking(s for _, s in scored):
-            batch = to_batch(auction, entry.solution, inventory_accounts=self._config.inventory_accounts)
-            try:
-                gas = await self._simulator.simulate(self._config.simulation_sender, self._encode(batch))
-            except SimulationFailed as exc:
-                failed.append(self._discard(auction.auction_id, entry.solution.solver,
-                                            ReasonCode.SIMULATION_FAILED, exc.reason))  # fmt: skip
-                continue
-            return Scored(entry.solution, entry.score, gas), failed
+        pending = ranking(s for _, s in scored)
+        while pending:
+            tied = [e for e in pending if e.score.total == pending[0].score.total]
+            pending = pending[len(tied) :]
+            passed = []
+            for entry in tied:
+                try:
+                    passed.append(Scored(entry.solution, entry.score, await self._verify(auction, entry.solution)))
+                except SolutionRejected as exc:
+                    failed.append(self._discard(auction.auction_id, entry.solution.solver, exc.reason, exc.detail))
+            winner = rank(passed)
+            if winner is not None:
+                return winner, failed
         return None, failed
+
+    async def _verify(self, auction: Auction, solution: Solution) -> int:
+        """The bid's gas if its settle call simulates and leaves the settlement no poorer in any token of the
+        auction or the bid (beyond rounding dust) and with no allowance; raises SolutionRejected otherwise."""
+        batch = to_batch(auction, solution, inventory_accounts=self._config.inventory_accounts)
+        watch = sorted({*batch.tokens, *(address(t) for t in auction.tokens)})
+        try:
+            simulated = await self._simulator.simulate(self._config.simulation_sender, self._encode(batch), watch)
+        except SimulationFailed as exc:
+            raise SolutionRejected(revert_reason(exc.error), exc.reason) from exc
+        check_holdings(batch, simulated.holdings)
+        check_allowances(simulated.allowances)
+        return simulated.gas_used
 
     async def _conclude(
         self, auction: Auction, block: int, offered: list[StoredIntent], winner: Scored | None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -19,8 +19,10 @@ from solver.domain.intake import OwnerState, StateQuery
 from solver.domain.intent import Intent, IntentKind
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.liquidity import Pool
+from solver.domain.primitives import address
 from solver.domain.records import BidStatus
 from solver.domain.settlement_job import SettlementJob
+from solver.domain.value_safety import ETH, Holding, SimulatedSettle
 from solver.keeper.memory import MemoryJobQueue
 from solver.keeper.ports import SimulationFailed
 from solver.services.auctions import AuctionConfig, AuctionHouse
@@ -65,12 +67,22 @@ class StaticPrices:
 
 @dataclass
 class FakeSimulator:
-    reverts_for_price: int | None = None  # WETH price (USDC per WETH) whose batch reverts
+    """Settles every batch for 200k gas, except: the WETH price (USDC per WETH) whose batch reverts, the one
+    whose batch would take 5 USDC units from the settlement, and per-price gas figures."""
 
-    async def simulate(self, sender: str, calldata: bytes) -> int:
-        if json.loads(calldata)["WETH"] == str((self.reverts_for_price or -1) * E6):
-            raise SimulationFailed("LimitPriceViolated(0x..)")
-        return 200_000
+    reverts_for_price: int | None = None
+    drains_for_price: int | None = None
+    gas_for_price: dict[int, int] = field(default_factory=dict)
+    watched: list[list[str]] = field(default_factory=list)
+
+    async def simulate(self, sender: str, calldata: bytes, watch: Sequence[str]) -> SimulatedSettle:
+        self.watched.append(list(watch))
+        price = int(json.loads(calldata)["WETH"]) // E6
+        if price == self.reverts_for_price:
+            raise SimulationFailed("LimitPriceViolated(0x..)", "LimitPriceViolated")
+        usdc_after = 1_000 - (5 if price == self.drains_for_price else 0)
+        holdings = (Holding(address(USDC), 1_000, usdc_after), Holding(ETH, 0, 0))
+        return SimulatedSettle(self.gas_for_price.get(price, 200_000), holdings)
 
 
 def encode(batch: Batch) -> bytes:
@@ -186,6 +198,49 @@ def test_the_best_valid_bid_wins_losers_and_discards_hear_why_and_the_winner_is_
         recorded = {b.solver.lower(): b for b in await v.log.bids(report.auction_id)}
         assert recorded[SOLVER_A.lower()].status is BidStatus.WON
         assert recorded[SOLVER_B.lower()].reason_code == "limit_violated"
+
+    asyncio.run(scenario())
+
+
+def test_a_bid_that_would_drain_the_settlement_is_discarded_and_the_next_best_wins() -> None:
+    async def scenario() -> None:
+        simulator = FakeSimulator(drains_for_price=6_000)
+        v = venue(simulator)
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            await v.house.receive_bid(cow_bid(auction_id, SOLVER_A, 2_990))
+            drains = cow_bid(auction_id, SOLVER_B, 3_000)  # ties A's score (all surplus is USDC): simulated too
+            await v.house.receive_bid(replace(drains, prices={WETH: 6_000 * E6, USDC: 2 * E18}))  # takes 5 USDC
+
+        report = await a_round(v, bids)
+        assert report.winner.lower() == SOLVER_A.lower()
+        outcomes = {s.lower(): m for s, m in v.hub.notices}
+        assert (outcomes[SOLVER_B.lower()]["outcome"], outcomes[SOLVER_B.lower()]["code"]) == (
+            "discarded", "buffer_drained",
+        )  # fmt: skip
+        assert "5 taken" in outcomes[SOLVER_B.lower()]["reason"]
+        # Every token of the auction is measured, not only the bid's own.
+        assert all(set(w) == {address(t) for t in token_infos()} for w in simulator.watched)
+
+    asyncio.run(scenario())
+
+
+def test_bids_tied_on_score_are_all_simulated_and_the_lower_gas_wins() -> None:
+    async def scenario() -> None:
+        v = venue(FakeSimulator(gas_for_price={3_000: 300_000}))
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+        same_score = cow_bid(0, SOLVER_A, 3_000)  # A's bid is the same trade: same score, more gas
+
+        async def bids(auction_id: int) -> None:
+            await v.house.receive_bid(replace(same_score, auction_id=auction_id))
+            cheaper = cow_bid(auction_id, SOLVER_B, 3_000)
+            await v.house.receive_bid(replace(cheaper, prices={WETH: 3_000 * E6 * 2, USDC: E18 * 2}))
+
+        report = await a_round(v, bids)
+        recorded = {b.solver.lower(): b for b in await v.log.bids(report.auction_id)}
+        assert recorded[SOLVER_A.lower()].score == recorded[SOLVER_B.lower()].score  # a genuine tie
+        assert report.winner.lower() == SOLVER_B.lower()  # 200k gas beats 300k, whatever the addresses
 
     asyncio.run(scenario())
 
