@@ -71,17 +71,23 @@ def check_price_bounds(
         if r_sell <= 0 or r_buy <= 0:
             missing = intent.sell_token if r_sell <= 0 else intent.buy_token
             raise SolutionRejected(ReasonCode.MISSING_REFERENCE_PRICE, f"no reference price for {missing}", intent_id)
-        clearing = batch.price(intent.sell_token) * r_buy  # p_sell / p_buy, scaled by p_buy * r_buy
-        market = batch.price(intent.buy_token) * r_sell  # r_sell / r_buy, same scale
-        high, low = max(clearing, market), min(clearing, market)
-        if high * BPS > low * (BPS + max_bps):
-            deviation = (high - low) * BPS // low
+        p_sell, p_buy = batch.price(intent.sell_token), batch.price(intent.buy_token)
+        if not rate_within_bound(p_sell, p_buy, r_sell, r_buy, max_bps):
+            clearing, market = p_sell * r_buy, p_buy * r_sell
+            deviation = (max(clearing, market) - min(clearing, market)) * BPS // min(clearing, market)
             raise SolutionRejected(
                 ReasonCode.PRICE_OUT_OF_BOUNDS,
                 f"the clearing rate of {intent.sell_token}/{intent.buy_token} is {deviation} bps from the reference "
                 f"rate (bound {max_bps} bps)",
                 intent_id,
             )
+
+
+def rate_within_bound(p_sell: int, p_buy: int, r_sell: int, r_buy: int, max_bps: int) -> bool:
+    """True if the clearing rate p_sell / p_buy and the reference rate r_sell / r_buy (all positive) differ by
+    at most `max_bps`: the larger is at most (1 + max_bps / 10,000) times the smaller. Exact integers."""
+    clearing, market = p_sell * r_buy, p_buy * r_sell  # both rates scaled by p_buy * r_buy
+    return max(clearing, market) * BPS <= min(clearing, market) * (BPS + max_bps)
 
 
 def rounding_dust(batch: Batch) -> dict[str, int]:

@@ -255,32 +255,40 @@ class AuctionHouse:
         reverts, or would leave the settlement poorer or with an allowance, is discarded and the next score
         is tried."""
         failed = []
+        verdicts: dict[bytes, int | SolutionRejected] = {}  # by calldata: copies of one bid simulate once
         pending = ranking(s for _, s in scored)
         while pending:
             tied = [e for e in pending if e.score.total == pending[0].score.total]
             pending = pending[len(tied) :]
             passed = []
             for entry in tied:
-                try:
-                    passed.append(Scored(entry.solution, entry.score, await self._verify(auction, entry.solution)))
-                except SolutionRejected as exc:
-                    failed.append(self._discard(auction.auction_id, entry.solution.solver, exc.reason, exc.detail))
+                batch = to_batch(auction, entry.solution, inventory_accounts=self._config.inventory_accounts)
+                calldata = self._encode(batch)
+                if calldata not in verdicts:
+                    verdicts[calldata] = await self._verify(auction, batch, calldata)
+                verdict = verdicts[calldata]
+                if isinstance(verdict, SolutionRejected):
+                    failed.append(self._discard(auction.auction_id, entry.solution.solver, verdict.reason,
+                                                verdict.detail))  # fmt: skip
+                else:
+                    passed.append(Scored(entry.solution, entry.score, verdict))
             winner = rank(passed)
             if winner is not None:
                 return winner, failed
         return None, failed
 
-    async def _verify(self, auction: Auction, solution: Solution) -> int:
-        """The bid's gas if its settle call simulates and leaves the settlement no poorer in any token of the
-        auction or the bid (beyond rounding dust) and with no allowance; raises SolutionRejected otherwise."""
-        batch = to_batch(auction, solution, inventory_accounts=self._config.inventory_accounts)
+    async def _verify(self, auction: Auction, batch: Batch, calldata: bytes) -> int | SolutionRejected:
+        """The batch's gas if its settle call simulates and leaves the settlement no poorer in any token of the
+        auction or the bid (beyond rounding dust) and with no allowance; else why the bid is discarded."""
         watch = sorted({*batch.tokens, *(address(t) for t in auction.tokens)})
         try:
-            simulated = await self._simulator.simulate(self._config.simulation_sender, self._encode(batch), watch)
+            simulated = await self._simulator.simulate(self._config.simulation_sender, calldata, watch)
+            check_holdings(batch, simulated.holdings)
+            check_allowances(simulated.allowances)
         except SimulationFailed as exc:
-            raise SolutionRejected(revert_reason(exc.error), exc.reason) from exc
-        check_holdings(batch, simulated.holdings)
-        check_allowances(simulated.allowances)
+            return SolutionRejected(revert_reason(exc.error), exc.reason)
+        except SolutionRejected as exc:
+            return exc
         return simulated.gas_used
 
     async def _conclude(

@@ -103,7 +103,7 @@ def token_infos(prices: dict[str, int] | None = None) -> dict[str, TokenInfo]:
 
 # Most unit tests check surplus formulas by hand with tiny prices nowhere near the reference prices; their
 # auctions accept any price. Tests of the price bound (and the baseline's) pass `max_price_deviation_bps`.
-ANY_PRICE_BPS = 10**40
+ANY_PRICE_BPS = 2**63 - 1  # the largest the wire carries (JSON int64): a rate off by a factor of ~10**15
 
 
 def an_auction(*orders: Order, pools: tuple[Pool, ...] = (), auction_id: int = 1, **overrides: Any) -> Auction:

@@ -245,6 +245,23 @@ def test_bids_tied_on_score_are_all_simulated_and_the_lower_gas_wins() -> None:
     asyncio.run(scenario())
 
 
+def test_copies_of_one_bid_are_simulated_once_and_the_tie_goes_to_the_lower_solver_address() -> None:
+    async def scenario() -> None:
+        simulator = FakeSimulator()
+        v = venue(simulator)
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            for solver in (SOLVER_A, SOLVER_B, SOLVER_C):
+                await v.house.receive_bid(cow_bid(auction_id, solver, 3_000))
+
+        report = await a_round(v, bids)
+        assert len(simulator.watched) == 1  # one settle call, whoever bid it
+        assert report.winner.lower() == SOLVER_C.lower()  # 0x1111... is the lowest address
+
+    asyncio.run(scenario())
+
+
 def test_late_repeated_and_misaddressed_bids_are_refused_with_a_code() -> None:
     async def scenario() -> None:
         v = venue()
