@@ -2,7 +2,8 @@
 
 Each connection runs three tasks: a reader (parses, limits and forwards bids), a writer (drains the
 connection's bounded queue) and a pinger. Nothing a solver sends or fails to send can block another
-solver or the round: bad messages get `bid_rejected`, repeated junk or silence closes the socket.
+solver or the round: bad messages (binary frames included) get `bid_rejected`, repeated junk closes the
+socket with the policy code 4008, silence closes it too.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from .protocol import (
 )
 
 CLOSE_POLICY = 4008  # WebSocket close code for authentication and abuse (application range 4000-4999)
+BINARY = "binary frames are not part of the protocol: send each message as one JSON text frame"
 
 
 class BidSink(Protocol):
@@ -82,18 +84,18 @@ async def serve_solver(
     for message in replay:
         conn.queue.put_nowait(message)
     pongs = _Pongs()
-    tasks = [
-        asyncio.create_task(_write(ws, conn)),
-        asyncio.create_task(_ping(conn, pongs, limits, clock)),
-        asyncio.create_task(_read(ws, conn, bids, pongs, limits, clock)),
-    ]
+    reader = asyncio.create_task(_read(ws, conn, bids, pongs, limits, clock))
+    tasks = [asyncio.create_task(_write(ws, conn)), asyncio.create_task(_ping(conn, pongs, limits, clock)), reader]
+    ending: _Ending | None = None
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if reader.done() and not reader.cancelled() and reader.exception() is None:
+            ending = reader.result()
     finally:
         for task in tasks:
             task.cancel()
         hub.detach(conn)
-        await _close(ws)
+        await _close(ws, *(ending or (1000, "")))
 
 
 async def _login(
@@ -104,7 +106,10 @@ async def _login(
     await ws.send_json(_dump(ChallengeMsg(challenge="0x" + challenge.nonce.hex(), chain_id=chain_id,
                                           expires_at=challenge.expires_at)))  # fmt: skip
     try:
-        raw = await asyncio.wait_for(ws.receive_text(), timeout_s)
+        raw = await asyncio.wait_for(_receive(ws), timeout_s)
+        if isinstance(raw, bytes):
+            await _refuse(ws, "malformed", BINARY)
+            return None
         msg = SolverMessage.validate_json(raw)
         if not isinstance(msg, AuthenticateMsg):
             raise AuthFailed("bad_signature", "the first message must be `authenticate`")
@@ -130,6 +135,19 @@ async def _write(ws: WebSocket, conn: Connection) -> None:
         await (ws.send_text(message) if isinstance(message, str) else ws.send_json(message))
 
 
+async def _receive(ws: WebSocket) -> str | bytes:
+    """The next frame's payload: text, or the bytes of a binary frame (which the protocol refuses: Starlette's
+    `receive_text` would fail on one with a KeyError). Raises WebSocketDisconnect when the peer goes away."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text: str | None = message.get("text")
+    return text if text is not None else bytes(message.get("bytes") or b"")
+
+
+_Ending = tuple[int, str]  # the close code and reason a connection ends with
+
+
 @dataclass
 class _Pongs:
     outstanding: int = 0
@@ -146,24 +164,28 @@ async def _ping(conn: Connection, pongs: _Pongs, limits: WsLimits, clock: Callab
 
 async def _read(
     ws: WebSocket, conn: Connection, bids: BidSink, pongs: _Pongs, limits: WsLimits, clock: Callable[[], float]
-) -> None:
+) -> _Ending | None:
+    """Read until the peer leaves (None) or keeps sending junk (the close code and reason)."""
     strikes: list[float] = []
     try:
         while not conn.closed:
-            raw = await ws.receive_text()
+            raw = await _receive(ws)
             reply = await _handle(raw, conn.solver, bids, pongs, limits)
             if isinstance(reply, BidRejectedMsg) and reply.code in ("malformed", "too_large"):
                 now = clock()
                 strikes = [t for t in strikes if now - t < 60] + [now]
-                if len(strikes) > limits.max_malformed_per_minute:
-                    return  # a solver that keeps sending junk is disconnected
+                if len(strikes) > limits.max_malformed_per_minute:  # a solver that keeps sending junk is dropped
+                    return CLOSE_POLICY, f"more than {limits.max_malformed_per_minute} malformed messages in a minute"
             if reply is not None:
                 _offer(conn, reply)
     except WebSocketDisconnect:
-        return
+        return None
+    return None
 
 
-async def _handle(raw: str, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimits) -> Message | None:
+async def _handle(raw: str | bytes, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimits) -> Message | None:
+    if isinstance(raw, bytes):
+        return BidRejectedMsg(code="malformed", reason=BINARY)
     if len(raw.encode()) > limits.max_message_bytes:
         return BidRejectedMsg(code="too_large", reason=f"messages are limited to {limits.max_message_bytes} bytes")
     try:
@@ -200,7 +222,7 @@ def _dump(msg: Message) -> dict[str, object]:
     return json.loads(msg.model_dump_json(by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
 
 
-async def _close(ws: WebSocket) -> None:
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
     # Already closed, or the peer went away (a real server raises WebSocketDisconnect on the close frame).
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.close()
+        await ws.close(code=code, reason=reason)

@@ -13,7 +13,7 @@ from fastapi import FastAPI, WebSocket
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from solver.api.ws import WsLimits, serve_solver
+from solver.api.ws import CLOSE_POLICY, WsLimits, serve_solver
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.solver_auth import Challenge
 from solver.services.solver_hub import SolverHub
@@ -85,8 +85,9 @@ def test_a_solver_not_on_the_allow_list_is_refused_and_disconnected(venue: Venue
     with venue.client.websocket_connect("/solvers/v1") as ws:
         reply = login(ws, STRANGER)
         assert (reply["type"], reply["code"]) == ("rejected", "not_allowed")
-        with pytest.raises(WebSocketDisconnect):
+        with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
 
 
 def test_a_solver_silent_at_login_is_disconnected_after_the_timeout(venue: Venue) -> None:
@@ -106,9 +107,39 @@ def test_junk_gets_a_reason_and_repeated_junk_disconnects(venue: Venue) -> None:
         ws.send_text("x" * 5000)
         assert ws.receive_json()["code"] == "too_large"
         ws.send_text("{}")  # the fourth strike within a minute
-        with pytest.raises(WebSocketDisconnect):
+        with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
     assert venue.bids.solutions == []
+
+
+def test_a_binary_frame_at_login_is_refused_with_a_reason_and_the_policy_close_code(venue: Venue) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        assert ws.receive_json()["type"] == "challenge"
+        ws.send_bytes(b'{"type": "authenticate"}')
+        reply = ws.receive_json()
+        assert (reply["type"], reply["code"]) == ("rejected", "malformed") and "binary" in reply["reason"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
+
+
+def test_binary_frames_after_login_are_refused_and_counted_as_junk(venue: Venue) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        login(ws)
+        ws.send_bytes(json.dumps(BID).encode())  # a valid bid, but in a binary frame
+        refused = ws.receive_json()
+        assert (refused["type"], refused["code"]) == ("bid_rejected", "malformed") and "binary" in refused["reason"]
+        ws.send_json(BID)  # the connection still works
+        assert ws.receive_json()["type"] == "ack"
+        for _ in range(2):
+            ws.send_bytes(b"\x00\xff")
+            assert ws.receive_json()["code"] == "malformed"
+        ws.send_bytes(b"\x00")  # the fourth strike within a minute
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
+    assert len(venue.bids.solutions) == 1
 
 
 def test_a_solver_that_reconnects_with_its_session_gets_the_results_it_missed(venue: Venue) -> None:
