@@ -177,7 +177,7 @@ async def test_bids_are_taken_from_any_process_and_closed_in_arrival_order(share
     assert await here.close(7) == [(first, a_bid(7, SOLVER_A)), (second, a_bid(7, SOLVER_B, 3_001))]
     with pytest.raises(BidRefused) as closed:
         await there.submit(a_bid(7, SOLVER_A), now=999.9)
-    assert closed.value.code == "unknown_auction"
+    assert closed.value.code == "late"  # closed before its deadline (every solver had bid): late all the same
 
 
 async def test_unknown_late_and_excess_bids_are_refused_with_their_codes(shared: Shared) -> None:
@@ -191,6 +191,27 @@ async def test_unknown_late_and_excess_bids_are_refused_with_their_codes(shared:
             codes.append(exc.code)
     assert codes == ["unknown_auction", "late", "too_many_bids"]
     assert len(await book.close(8)) == 2
+
+
+async def test_a_closed_auction_refuses_bids_as_late_and_an_id_never_opened_as_unknown(shared: Shared) -> None:
+    here, there = shared.bids(0), shared.bids(1)
+    for auction_id in (10, 11):
+        await here.open(auction_id, deadline=1_000.0)
+    await here.close(10)
+    await here.close(12)  # never opened: closing it does not make it known
+    refusals = {}
+    for auction_id, now in ((10, 999.0), (10, 1_001.0), (11, 1_001.0), (12, 999.0), (13, 999.0)):
+        with pytest.raises(BidRefused) as refused:
+            await there.submit(a_bid(auction_id, SOLVER_A), now=now)
+        refusals[(auction_id, now)] = refused.value.code
+    assert refusals == {
+        (10, 999.0): "late", (10, 1_001.0): "late",  # closed, before or after its deadline
+        (11, 1_001.0): "late",  # still open, past its deadline
+        (12, 999.0): "unknown_auction", (13, 999.0): "unknown_auction",
+    }  # fmt: skip
+    assert await there.close(10) == [] and await there.bidders(10) == set()
+    await here.open(10, deadline=2_000.0)  # the same id opened again takes bids again
+    assert (await there.submit(a_bid(10, SOLVER_B), now=1_500.0)).startswith("b-10-")
 
 
 async def test_concurrent_bids_from_two_processes_never_pass_the_limit(shared: Shared) -> None:

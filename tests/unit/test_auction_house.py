@@ -207,7 +207,7 @@ def test_late_repeated_and_misaddressed_bids_are_refused_with_a_code() -> None:
         assert codes == ["unknown_auction", "too_many_bids"]
         with pytest.raises(BidRefused) as late:
             await v.house.receive_bid(cow_bid(report.auction_id, SOLVER_B, 3_000))
-        assert late.value.code == "unknown_auction"  # the round is closed
+        assert late.value.code == "late"  # the round is closed; ids it never opened stay unknown_auction
 
     asyncio.run(scenario())
 
