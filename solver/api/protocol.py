@@ -317,10 +317,14 @@ class SolutionDto(Message):
     fulfillments: list[FulfillmentDto]
     inventory_trades: list[InventoryTradeDto] = Field(default=[], alias="inventoryTrades")
     interactions: InteractionsDto = InteractionsDto()
-    claimed_score: Uint | None = Field(default=None, alias="claimedScore", description="ignored by the venue")
+    claimed_score: Uint | None = Field(
+        default=None, alias="claimedScore",
+        description="what the solver says its solution scores (numeraire units): recorded with the bid and shown "
+        "in the auction's record, never used to rank it",
+    )  # fmt: skip
 
     @classmethod
-    def from_domain(cls, solution: Solution, claimed_score: int | None = None) -> SolutionDto:
+    def from_domain(cls, solution: Solution) -> SolutionDto:
         """The bid of `solution` (its auction id and solver travel outside: BidMsg and the login)."""
         return cls(
             prices={t: str(p) for t, p in solution.prices.items()},
@@ -334,17 +338,19 @@ class SolutionDto(Message):
                 intra=[InteractionDto.from_domain(i) for i in solution.interactions],
                 post=[InteractionDto.from_domain(i) for i in solution.post_interactions],
             ),
-            claimed_score=None if claimed_score is None else str(claimed_score),
+            claimed_score=None if solution.claimed_score is None else str(solution.claimed_score),
         )
 
     def to_domain(self, auction_id: int, solver: str) -> Solution:
+        """The domain bid; raises ValueError (DomainError) on a claimed score beyond uint256."""
+        claimed = None if self.claimed_score is None else _amount(self.claimed_score, "claimedScore", allow_zero=True)
         return Solution(
             auction_id=auction_id, solver=solver, prices={t: int(p) for t, p in self.prices.items()},
             fulfillments=tuple(f.to_domain() for f in self.fulfillments),
             inventory_trades=tuple(t.to_domain() for t in self.inventory_trades),
             pre_interactions=tuple(i.to_domain() for i in self.interactions.pre),
             interactions=tuple(i.to_domain() for i in self.interactions.intra),
-            post_interactions=tuple(i.to_domain() for i in self.interactions.post),
+            post_interactions=tuple(i.to_domain() for i in self.interactions.post), claimed_score=claimed,
         )  # fmt: skip
 
 

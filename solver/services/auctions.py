@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from solver import observe
@@ -148,7 +148,7 @@ class AuctionHouse:
         if not await self._lease.hold():  # fenced: another process leads now and has reopened these intents
             observe.round_abandoned(auction.auction_id)
             return None
-        await self._conclude(auction, block, offered, winner, scored, discarded + failed)
+        await self._conclude(auction, block, offered, winner, scored, _claimed(discarded + failed, bids))
         t5 = time.perf_counter()
         return RoundReport(
             auction.auction_id, len(auction.orders), len(bids),
@@ -296,11 +296,18 @@ class AuctionHouse:
                                    "score": str(s.score.total)}  # fmt: skip
         if not won and winner is not None:
             message["winningScore"] = str(winner.score.total)
-        return BidRecord(auction_id, s.solution.solver, status, s.score.total, None, None), message
+        record = BidRecord(auction_id, s.solution.solver, status, s.score.total, s.solution.claimed_score)
+        return record, message
 
     def _discard(self, auction_id: int, solver: str, reason: ReasonCode, detail: str) -> BidRecord:
         observe.bid_scored(auction_id, solver, "discarded", None, reason.value)
         return BidRecord(auction_id, solver, BidStatus.DISCARDED, None, reason_code=reason.value, reason=detail[:500])
+
+
+def _claimed(records: list[BidRecord], bids: list[tuple[str, Solution]]) -> list[BidRecord]:
+    """`records` with the score each solver's counted bid (its last) claimed: kept for the record, never ranked."""
+    claims = {address(solution.solver): solution.claimed_score for _, solution in bids}  # arrival order: last wins
+    return [replace(r, claimed_score=claims.get(r.solver)) for r in records]
 
 
 def _needed(stored: StoredIntent) -> int:

@@ -163,6 +163,7 @@ def a_bid(auction_id: int, solver: str, price: int = 3_000) -> Solution:
         {"0x00000000000000000000000000000000000000e1": price * 10**6},
         (Fulfillment(b"\x11" * 32, 10**18),),
         interactions=(Interaction("0x00000000000000000000000000000000000000F1", b"\x01\x02", 0),),
+        claimed_score=price * 10**30 if price % 2 else None,  # bids claim a score, or not: both are kept as sent
     )
 
 

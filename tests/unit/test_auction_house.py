@@ -6,7 +6,7 @@ import asyncio
 import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -186,6 +186,28 @@ def test_the_best_valid_bid_wins_losers_and_discards_hear_why_and_the_winner_is_
         recorded = {b.solver.lower(): b for b in await v.log.bids(report.auction_id)}
         assert recorded[SOLVER_A.lower()].status is BidStatus.WON
         assert recorded[SOLVER_B.lower()].reason_code == "limit_violated"
+
+    asyncio.run(scenario())
+
+
+def test_every_bid_is_recorded_with_the_score_it_claimed_which_never_ranks_it() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_A, 3_000), claimed_score=1))
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_B, 2_990), claimed_score=10**40))
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_C, 2_800), claimed_score=7))  # limit
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_C, 2_800), claimed_score=8))  # counted
+
+        report = await a_round(v, bids)
+        assert report.winner is not None and report.winner.lower() == SOLVER_A.lower()
+        recorded = {b.solver.lower(): (b.status, b.claimed_score) for b in await v.log.bids(report.auction_id)}
+        assert recorded == {
+            SOLVER_A.lower(): (BidStatus.WON, 1), SOLVER_B.lower(): (BidStatus.LOST, 10**40),
+            SOLVER_C.lower(): (BidStatus.DISCARDED, 8),
+        }  # fmt: skip
 
     asyncio.run(scenario())
 
