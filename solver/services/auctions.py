@@ -276,7 +276,8 @@ class AuctionHouse:
         if winner is not None:
             batch = to_batch(auction, winner.solution, inventory_accounts=self._config.inventory_accounts)
             await self._jobs.add(SettlementJob(auction.auction_id, self._encode(batch), tuple(sorted(won_ids)),
-                                               block + self._config.settle_within_blocks))  # fmt: skip
+                                               block + self._config.settle_within_blocks,
+                                               solver=winner.solution.solver))  # fmt: skip
         dropped = {b.solver for b in discarded}  # checksummed by BidRecord
         results = [self._result(auction.auction_id, entry, winner) for _, entry in scored
                    if address(entry.solution.solver) not in dropped]  # not failed in simulation  # fmt: skip
