@@ -34,6 +34,12 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def wire(msg: Message) -> dict[str, Any]:
+    """The message as it goes on the wire: JSON field names, absent fields left out. Everything the venue sends
+    is built as one of these models and dumped here, so the published schema and the wire cannot drift."""
+    return msg.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
 # ---- venue -> solver -------------------------------------------------------------------------------
 
 

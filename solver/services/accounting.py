@@ -25,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from solver import observe
+from solver.api.protocol import SettlementMsg, wire
 from solver.domain.accounting import MinedSettlement, exact_units, fill_records, user_fills
 from solver.domain.fills import Fill, PoolFlow
 from solver.domain.intent import Intent
@@ -72,10 +73,14 @@ class Accounting:
         filled = {f.intent_id: f for f in user_fills(fills, self._inventory)}
         for intent_id in dict.fromkeys((*job.intent_ids, *filled)):
             await self._attempt(job, "intent", self._advance(intent_id, filled.get(intent_id)))
-        message = settlement_message(job, receipt)
-        observe.settlement_finished(job.auction_id, message["outcome"], message.get("txHash"), message.get("gasUsed"))
+        try:
+            message = settlement_message(job, receipt)
+        except ValueError as exc:  # a receipt field the protocol cannot carry (pydantic's ValidationError)
+            observe.accounting_failed(job.auction_id, "notify", f"{type(exc).__name__}: {exc}")
+            return
+        observe.settlement_finished(job.auction_id, message.outcome, message.tx_hash, message.gas_used)
         if solver:
-            self._notify(solver, message)
+            self._notify(solver, wire(message))
 
     async def _attempt(self, job: SettlementJob, step: str, work: Awaitable[None]) -> None:
         try:
@@ -170,18 +175,17 @@ class Accounting:
         return IntentStatus.EXPIRED if self._clock() > record.intent.valid_to else IntentStatus.OPEN
 
 
-def settlement_message(job: SettlementJob, receipt: Receipt | None) -> dict[str, Any]:
+def settlement_message(job: SettlementJob, receipt: Receipt | None) -> SettlementMsg:
     """The protocol's `settlement` message: settled or reverted when mined; without a receipt, reverted
     when the simulation failed, failed when the transaction was dropped or never mined."""
-    message: dict[str, Any] = {"type": "settlement", "auctionId": job.auction_id}
     if receipt is not None:
-        message.update(outcome="settled" if receipt.status == 1 else "reverted", txHash=receipt.tx_hash,
-                       block=receipt.block_number, gasUsed=receipt.gas_used)  # fmt: skip
-        if receipt.status != 1:
-            message["reason"] = job.reason or "reverted"
-        return message
+        settled = receipt.status == 1
+        return SettlementMsg(
+            auction_id=job.auction_id, outcome="settled" if settled else "reverted", tx_hash=receipt.tx_hash,
+            block=receipt.block_number, gas_used=receipt.gas_used, reason=None if settled else job.reason or "reverted",
+        )  # fmt: skip
     outcome = "reverted" if job.status is JobStatus.REVERTED else "failed"
-    return {**message, "outcome": outcome, "reason": job.reason or job.status.value}
+    return SettlementMsg(auction_id=job.auction_id, outcome=outcome, reason=job.reason or job.status.value)
 
 
 def _tx_hash(receipt: Receipt) -> bytes:

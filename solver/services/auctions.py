@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from solver import observe
+from solver.api.protocol import ResultMsg, wire
 from solver.domain.auction import DEFAULT_MAX_PRICE_DEVIATION_BPS, Auction, Order, Solution, TokenInfo
 from solver.domain.batch import Batch
 from solver.domain.intake import OwnerState, StateQuery
@@ -283,8 +284,8 @@ class AuctionHouse:
                    if address(entry.solution.solver) not in dropped]  # not failed in simulation  # fmt: skip
         await self._log.record_bids([*discarded, *(record for record, _ in results)])  # one transaction
         for bid in discarded:
-            self._hub.notify(bid.solver, {"type": "result", "auctionId": auction.auction_id, "outcome": "discarded",
-                                          "code": bid.reason_code, "reason": bid.reason})  # fmt: skip
+            self._hub.notify(bid.solver, wire(ResultMsg(auction_id=auction.auction_id, outcome="discarded",
+                                                        code=bid.reason_code, reason=bid.reason)))  # fmt: skip
         for record, message in results:
             self._hub.notify(record.solver, message)
             observe.bid_scored(auction.auction_id, record.solver, record.status.value, record.score, None)
@@ -293,10 +294,10 @@ class AuctionHouse:
     def _result(auction_id: int, s: Scored, winner: Scored | None) -> tuple[BidRecord, dict[str, Any]]:
         won = winner is not None and s.solution is winner.solution
         status = BidStatus.WON if won else BidStatus.LOST
-        message: dict[str, Any] = {"type": "result", "auctionId": auction_id, "outcome": status.value,
-                                   "score": str(s.score.total)}  # fmt: skip
-        if not won and winner is not None:
-            message["winningScore"] = str(winner.score.total)
+        message = wire(ResultMsg(
+            auction_id=auction_id, outcome="won" if won else "lost", score=str(s.score.total),
+            winning_score=None if won or winner is None else str(winner.score.total),
+        ))  # fmt: skip
         record = BidRecord(auction_id, s.solution.solver, status, s.score.total, s.solution.claimed_score)
         return record, message
 
