@@ -220,6 +220,12 @@ class BidRejectedMsg(Message):
     reason: str
 
 
+SEQ = (
+    "the solver's notice number (1, 2, ... on every result and settlement sent to it): a resumed session "
+    "replays, in order and once each, the notices numbered above the last one written to it"
+)
+
+
 class ResultMsg(Message):
     type: Literal["result"] = "result"
     auction_id: int = Field(alias="auctionId")
@@ -228,6 +234,7 @@ class ResultMsg(Message):
     winning_score: Uint | None = Field(default=None, alias="winningScore")
     code: str | None = None
     reason: str | None = None
+    seq: int | None = Field(default=None, ge=1, description=SEQ)  # set by the hub as it sends the notice
 
 
 class SettlementMsg(Message):
@@ -238,6 +245,7 @@ class SettlementMsg(Message):
     block: int | None = None
     gas_used: int | None = Field(default=None, alias="gasUsed")
     reason: str | None = None
+    seq: int | None = Field(default=None, ge=1, description=SEQ)  # set by the hub as it sends the notice
 
 
 class PingMsg(Message):

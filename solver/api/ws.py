@@ -15,13 +15,14 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.solver_auth import CHALLENGE_BYTES, CHALLENGE_TTL_S, AuthFailed, Challenge, authenticate
+from solver.services.notices import AttachRefused
 from solver.services.solver_hub import Connection, Outgoing
 
 from .protocol import (
@@ -51,7 +52,13 @@ class BidSink(Protocol):
 class Solvers(Protocol):
     """Where connections register: the SolverHub, or the Redis relay in front of it."""
 
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]: ...
+    async def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]:
+        """The connection and what to send first (missed notices, the open auction); AttachRefused otherwise."""
+        ...
+
+    def delivered(self, conn: Connection, seq: int) -> None:
+        """Notice `seq` was written to the connection's socket (what a resumption starts after)."""
+        ...
 
     def detach(self, conn: Connection) -> None: ...
 
@@ -79,18 +86,26 @@ async def serve_solver(
     if solver_and_resume is None:
         return
     solver, resume = solver_and_resume
-    conn, replay = hub.attach(solver, resume)
-    await ws.send_json(_dump(AuthenticatedMsg(solver=solver, session=conn.session)))
-    for message in replay:
-        conn.queue.put_nowait(message)
-    pongs = _Pongs()
-    reader = asyncio.create_task(_read(ws, conn, bids, pongs, limits, clock))
-    tasks = [asyncio.create_task(_write(ws, conn)), asyncio.create_task(_ping(conn, pongs, limits, clock)), reader]
+    try:
+        conn, replay = await hub.attach(solver, resume)
+    except AttachRefused as exc:  # e.g. unknown_session: refused rather than silently started afresh
+        await _refuse(ws, exc.code, exc.reason)
+        return
+    tasks: list[asyncio.Task[Any]] = []
     ending: _Ending | None = None
     try:
+        await ws.send_json(_dump(AuthenticatedMsg(solver=solver, session=conn.session)))
+        for message in replay:  # written here, before the queue: a replay may be longer than the queue
+            await _send(ws, hub, conn, message)
+        pongs = _Pongs()
+        reader = asyncio.create_task(_read(ws, conn, bids, pongs, limits, clock))
+        tasks = [asyncio.create_task(_write(ws, hub, conn)), asyncio.create_task(_ping(conn, pongs, limits, clock)),
+                 reader]  # fmt: skip
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         if reader.done() and not reader.cancelled() and reader.exception() is None:
             ending = reader.result()
+    except WebSocketDisconnect:
+        pass  # gone while its replay was written
     finally:
         for task in tasks:
             task.cancel()
@@ -126,13 +141,24 @@ async def _login(
 
 
 async def _refuse(ws: WebSocket, code: str, reason: str) -> None:
-    await ws.send_json(_dump(RejectedMsg(code=code, reason=reason)))
-    await ws.close(code=CLOSE_POLICY)
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the peer may be gone already
+        await ws.send_json(_dump(RejectedMsg(code=code, reason=reason)))
+        await ws.close(code=CLOSE_POLICY)
 
 
-async def _write(ws: WebSocket, conn: Connection) -> None:
+async def _write(ws: WebSocket, hub: Solvers, conn: Connection) -> None:
     while (message := await conn.queue.get()) is not None:
-        await (ws.send_text(message) if isinstance(message, str) else ws.send_json(message))
+        await _send(ws, hub, conn, message)
+
+
+async def _send(ws: WebSocket, hub: Solvers, conn: Connection, message: Outgoing) -> None:
+    """Write one message; a numbered notice, once written, moves the session's mark (resumption starts after)."""
+    if isinstance(message, str):
+        await ws.send_text(message)
+        return
+    await ws.send_json(message)
+    if isinstance(seq := message.get("seq"), int):
+        hub.delivered(conn, seq)
 
 
 async def _receive(ws: WebSocket) -> str | bytes:
