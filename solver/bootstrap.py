@@ -72,7 +72,7 @@ class Shared:
 
 
 class SolverRelay(Broadcaster, Solvers, Protocol):
-    """The SolverHub's face to the services (broadcast, notify) and to the WebSocket (attach, detach):
+    """The SolverHub's face to the services (broadcast, notify) and to the WebSocket (attach, delivered, detach):
     the hub itself in one process, the Redis relay in front of it across several."""
 
 

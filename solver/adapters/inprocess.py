@@ -38,6 +38,12 @@ class MemoryIntentPool:
         return sorted(self._entries.values(), key=lambda s: (s.record.accepted_at, s.record.intent_id))
 
 
+# How long a closed auction is remembered, in seconds past its deadline: a bid for it meanwhile is refused as
+# `late` (it was open once), not `unknown_auction` (an id the venue never opened). The Redis book keeps its
+# closed marker as long.
+KEEP_CLOSED_S = 600
+
+
 @dataclass(slots=True)
 class _Open:
     deadline: float
@@ -49,12 +55,16 @@ class MemoryBidBook:
     def __init__(self, max_bids_per_solver: int = 3) -> None:
         self._max = max_bids_per_solver
         self._open: dict[int, _Open] = {}
+        self._closed: dict[int, float] = {}  # auction id -> its deadline, in closing order
         self._ids = itertools.count(1)
 
     async def open(self, auction_id: int, deadline: float) -> None:
+        self._closed.pop(auction_id, None)
         self._open[auction_id] = _Open(deadline)
 
     async def submit(self, solution: Solution, now: float) -> str:
+        if solution.auction_id in self._closed:
+            raise closed_refusal(solution.auction_id)
         return take_bid(self._open.get(solution.auction_id), solution, now, self._max, next(self._ids))
 
     async def bidders(self, auction_id: int) -> set[str]:
@@ -63,7 +73,13 @@ class MemoryBidBook:
 
     async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
         closed = self._open.pop(auction_id, None)
-        return [] if closed is None else closed.bids
+        if closed is None:
+            return []
+        self._closed[auction_id] = closed.deadline
+        horizon = closed.deadline - KEEP_CLOSED_S  # forget auctions closed long ago (oldest first)
+        while (oldest := next(iter(self._closed))) != auction_id and self._closed[oldest] < horizon:
+            del self._closed[oldest]
+        return closed.bids
 
 
 def take_bid(round_: _Open | None, solution: Solution, now: float, max_bids: int, serial: int) -> str:
@@ -78,6 +94,11 @@ def take_bid(round_: _Open | None, solution: Solution, now: float, max_bids: int
     bid_id = bid_name(solution.auction_id, serial)
     round_.bids.append((bid_id, solution))
     return bid_id
+
+
+def closed_refusal(auction_id: int) -> BidRefused:
+    """A bid for an auction whose bidding has closed: at its deadline, or earlier once every solver bid."""
+    return BidRefused("late", f"bidding on auction {auction_id} has closed")
 
 
 def bid_name(auction_id: int, serial: int) -> str:

@@ -27,7 +27,11 @@ class BidView(BaseModel):
 
 class SettlementView(BaseModel):
     tx_hash: str = Field(serialization_alias="txHash")
-    solver: str
+    solver: str = Field(description="the winning solver whose solution was settled")
+    submitter: str | None = Field(
+        description="the account that sent the transaction (the keeper, which the chain's Settled event names); "
+        "null for settlements recorded before the venue kept it"
+    )
     block: int
     gas_used: int = Field(serialization_alias="gasUsed")
     effective_gas_price: str = Field(serialization_alias="effectiveGasPrice", description="wei per gas")
@@ -36,7 +40,8 @@ class SettlementView(BaseModel):
     @classmethod
     def from_domain(cls, s: SettlementRecord) -> SettlementView:
         return cls(
-            tx_hash="0x" + s.tx_hash.hex(), solver=s.solver, block=s.block_number, gas_used=s.gas_used,
+            tx_hash="0x" + s.tx_hash.hex(), solver=s.solver, submitter=s.submitter, block=s.block_number,
+            gas_used=s.gas_used,
             effective_gas_price=str(s.effective_gas_price), outcome=s.outcome.value,
         )  # fmt: skip
 

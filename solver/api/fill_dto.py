@@ -55,7 +55,11 @@ class FillView(BaseModel):
 
     intent_id: str = Field(serialization_alias="intentId")
     auction_id: int = Field(serialization_alias="auctionId")
-    solver: str
+    solver: str = Field(description="the winning solver whose solution carried the fill")
+    submitter: str | None = Field(
+        description="the account that sent the settle transaction (the keeper, which the chain's Settled event "
+        "names); null for fills recorded before the venue kept it"
+    )
     tx_hash: str = Field(serialization_alias="txHash")
     block: int
     settled_at: float = Field(serialization_alias="settledAt", description="the block's timestamp, unix seconds")
@@ -78,7 +82,7 @@ class FillView(BaseModel):
     @classmethod
     def from_domain(cls, f: FillRecord) -> FillView:
         return cls(
-            intent_id="0x" + f.intent_id.hex(), auction_id=f.auction_id, solver=f.solver,
+            intent_id="0x" + f.intent_id.hex(), auction_id=f.auction_id, solver=f.solver, submitter=f.submitter,
             tx_hash="0x" + f.tx_hash.hex(), block=f.block_number, settled_at=f.settled_at, owner=f.owner,
             sell_token=f.sell_token, buy_token=f.buy_token, kind=f.kind.name.lower(),
             executed_sell=str(f.executed_sell), executed_buy=str(f.executed_buy),

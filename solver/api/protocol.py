@@ -34,6 +34,12 @@ class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def wire(msg: Message) -> dict[str, Any]:
+    """The message as it goes on the wire: JSON field names, absent fields left out. Everything the venue sends
+    is built as one of these models and dumped here, so the published schema and the wire cannot drift."""
+    return msg.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
 # ---- venue -> solver -------------------------------------------------------------------------------
 
 
@@ -214,6 +220,12 @@ class BidRejectedMsg(Message):
     reason: str
 
 
+SEQ = (
+    "the solver's notice number (1, 2, ... on every result and settlement sent to it): a resumed session "
+    "replays, in order and once each, the notices numbered above the last one written to it"
+)
+
+
 class ResultMsg(Message):
     type: Literal["result"] = "result"
     auction_id: int = Field(alias="auctionId")
@@ -222,6 +234,7 @@ class ResultMsg(Message):
     winning_score: Uint | None = Field(default=None, alias="winningScore")
     code: str | None = None
     reason: str | None = None
+    seq: int | None = Field(default=None, ge=1, description=SEQ)  # set by the hub as it sends the notice
 
 
 class SettlementMsg(Message):
@@ -232,6 +245,7 @@ class SettlementMsg(Message):
     block: int | None = None
     gas_used: int | None = Field(default=None, alias="gasUsed")
     reason: str | None = None
+    seq: int | None = Field(default=None, ge=1, description=SEQ)  # set by the hub as it sends the notice
 
 
 class PingMsg(Message):
@@ -317,10 +331,14 @@ class SolutionDto(Message):
     fulfillments: list[FulfillmentDto]
     inventory_trades: list[InventoryTradeDto] = Field(default=[], alias="inventoryTrades")
     interactions: InteractionsDto = InteractionsDto()
-    claimed_score: Uint | None = Field(default=None, alias="claimedScore", description="ignored by the venue")
+    claimed_score: Uint | None = Field(
+        default=None, alias="claimedScore",
+        description="what the solver says its solution scores (numeraire units): recorded with the bid and shown "
+        "in the auction's record, never used to rank it",
+    )  # fmt: skip
 
     @classmethod
-    def from_domain(cls, solution: Solution, claimed_score: int | None = None) -> SolutionDto:
+    def from_domain(cls, solution: Solution) -> SolutionDto:
         """The bid of `solution` (its auction id and solver travel outside: BidMsg and the login)."""
         return cls(
             prices={t: str(p) for t, p in solution.prices.items()},
@@ -334,17 +352,19 @@ class SolutionDto(Message):
                 intra=[InteractionDto.from_domain(i) for i in solution.interactions],
                 post=[InteractionDto.from_domain(i) for i in solution.post_interactions],
             ),
-            claimed_score=None if claimed_score is None else str(claimed_score),
+            claimed_score=None if solution.claimed_score is None else str(solution.claimed_score),
         )
 
     def to_domain(self, auction_id: int, solver: str) -> Solution:
+        """The domain bid; raises ValueError (DomainError) on a claimed score beyond uint256."""
+        claimed = None if self.claimed_score is None else _amount(self.claimed_score, "claimedScore", allow_zero=True)
         return Solution(
             auction_id=auction_id, solver=solver, prices={t: int(p) for t, p in self.prices.items()},
             fulfillments=tuple(f.to_domain() for f in self.fulfillments),
             inventory_trades=tuple(t.to_domain() for t in self.inventory_trades),
             pre_interactions=tuple(i.to_domain() for i in self.interactions.pre),
             interactions=tuple(i.to_domain() for i in self.interactions.intra),
-            post_interactions=tuple(i.to_domain() for i in self.interactions.post),
+            post_interactions=tuple(i.to_domain() for i in self.interactions.post), claimed_score=claimed,
         )  # fmt: skip
 
 

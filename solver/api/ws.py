@@ -2,7 +2,8 @@
 
 Each connection runs three tasks: a reader (parses, limits and forwards bids), a writer (drains the
 connection's bounded queue) and a pinger. Nothing a solver sends or fails to send can block another
-solver or the round: bad messages get `bid_rejected`, repeated junk or silence closes the socket.
+solver or the round: bad messages (binary frames included) get `bid_rejected`, repeated junk closes the
+socket with the policy code 4008, silence closes it too.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.solver_auth import CHALLENGE_BYTES, CHALLENGE_TTL_S, AuthFailed, Challenge, authenticate
+from solver.services.notices import AttachRefused
 from solver.services.solver_hub import Connection, Outgoing
 
 from .protocol import (
@@ -38,6 +40,7 @@ from .protocol import (
 )
 
 CLOSE_POLICY = 4008  # WebSocket close code for authentication and abuse (application range 4000-4999)
+BINARY = "binary frames are not part of the protocol: send each message as one JSON text frame"
 
 
 class BidSink(Protocol):
@@ -49,7 +52,13 @@ class BidSink(Protocol):
 class Solvers(Protocol):
     """Where connections register: the SolverHub, or the Redis relay in front of it."""
 
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]: ...
+    async def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]:
+        """The connection and what to send first (missed notices, the open auction); AttachRefused otherwise."""
+        ...
+
+    def delivered(self, conn: Connection, seq: int) -> None:
+        """Notice `seq` was written to the connection's socket (what a resumption starts after)."""
+        ...
 
     def detach(self, conn: Connection) -> None: ...
 
@@ -77,23 +86,31 @@ async def serve_solver(
     if solver_and_resume is None:
         return
     solver, resume = solver_and_resume
-    conn, replay = hub.attach(solver, resume)
-    await ws.send_json(_dump(AuthenticatedMsg(solver=solver, session=conn.session)))
-    for message in replay:
-        conn.queue.put_nowait(message)
-    pongs = _Pongs()
-    tasks = [
-        asyncio.create_task(_write(ws, conn)),
-        asyncio.create_task(_ping(conn, pongs, limits, clock)),
-        asyncio.create_task(_read(ws, conn, bids, pongs, limits, clock)),
-    ]
     try:
+        conn, replay = await hub.attach(solver, resume)
+    except AttachRefused as exc:  # e.g. unknown_session: refused rather than silently started afresh
+        await _refuse(ws, exc.code, exc.reason)
+        return
+    tasks: list[asyncio.Task[Any]] = []
+    ending: _Ending | None = None
+    try:
+        await ws.send_json(_dump(AuthenticatedMsg(solver=solver, session=conn.session)))
+        for message in replay:  # written here, before the queue: a replay may be longer than the queue
+            await _send(ws, hub, conn, message)
+        pongs = _Pongs()
+        reader = asyncio.create_task(_read(ws, conn, bids, pongs, limits, clock))
+        tasks = [asyncio.create_task(_write(ws, hub, conn)), asyncio.create_task(_ping(conn, pongs, limits, clock)),
+                 reader]  # fmt: skip
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        if reader.done() and not reader.cancelled() and reader.exception() is None:
+            ending = reader.result()
+    except WebSocketDisconnect:
+        pass  # gone while its replay was written
     finally:
         for task in tasks:
             task.cancel()
         hub.detach(conn)
-        await _close(ws)
+        await _close(ws, *(ending or (1000, "")))
 
 
 async def _login(
@@ -104,7 +121,10 @@ async def _login(
     await ws.send_json(_dump(ChallengeMsg(challenge="0x" + challenge.nonce.hex(), chain_id=chain_id,
                                           expires_at=challenge.expires_at)))  # fmt: skip
     try:
-        raw = await asyncio.wait_for(ws.receive_text(), timeout_s)
+        raw = await asyncio.wait_for(_receive(ws), timeout_s)
+        if isinstance(raw, bytes):
+            await _refuse(ws, "malformed", BINARY)
+            return None
         msg = SolverMessage.validate_json(raw)
         if not isinstance(msg, AuthenticateMsg):
             raise AuthFailed("bad_signature", "the first message must be `authenticate`")
@@ -121,13 +141,37 @@ async def _login(
 
 
 async def _refuse(ws: WebSocket, code: str, reason: str) -> None:
-    await ws.send_json(_dump(RejectedMsg(code=code, reason=reason)))
-    await ws.close(code=CLOSE_POLICY)
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect):  # the peer may be gone already
+        await ws.send_json(_dump(RejectedMsg(code=code, reason=reason)))
+        await ws.close(code=CLOSE_POLICY)
 
 
-async def _write(ws: WebSocket, conn: Connection) -> None:
+async def _write(ws: WebSocket, hub: Solvers, conn: Connection) -> None:
     while (message := await conn.queue.get()) is not None:
-        await (ws.send_text(message) if isinstance(message, str) else ws.send_json(message))
+        await _send(ws, hub, conn, message)
+
+
+async def _send(ws: WebSocket, hub: Solvers, conn: Connection, message: Outgoing) -> None:
+    """Write one message; a numbered notice, once written, moves the session's mark (resumption starts after)."""
+    if isinstance(message, str):
+        await ws.send_text(message)
+        return
+    await ws.send_json(message)
+    if isinstance(seq := message.get("seq"), int):
+        hub.delivered(conn, seq)
+
+
+async def _receive(ws: WebSocket) -> str | bytes:
+    """The next frame's payload: text, or the bytes of a binary frame (which the protocol refuses: Starlette's
+    `receive_text` would fail on one with a KeyError). Raises WebSocketDisconnect when the peer goes away."""
+    message = await ws.receive()
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(message.get("code", 1000), message.get("reason"))
+    text: str | None = message.get("text")
+    return text if text is not None else bytes(message.get("bytes") or b"")
+
+
+_Ending = tuple[int, str]  # the close code and reason a connection ends with
 
 
 @dataclass
@@ -146,24 +190,28 @@ async def _ping(conn: Connection, pongs: _Pongs, limits: WsLimits, clock: Callab
 
 async def _read(
     ws: WebSocket, conn: Connection, bids: BidSink, pongs: _Pongs, limits: WsLimits, clock: Callable[[], float]
-) -> None:
+) -> _Ending | None:
+    """Read until the peer leaves (None) or keeps sending junk (the close code and reason)."""
     strikes: list[float] = []
     try:
         while not conn.closed:
-            raw = await ws.receive_text()
+            raw = await _receive(ws)
             reply = await _handle(raw, conn.solver, bids, pongs, limits)
             if isinstance(reply, BidRejectedMsg) and reply.code in ("malformed", "too_large"):
                 now = clock()
                 strikes = [t for t in strikes if now - t < 60] + [now]
-                if len(strikes) > limits.max_malformed_per_minute:
-                    return  # a solver that keeps sending junk is disconnected
+                if len(strikes) > limits.max_malformed_per_minute:  # a solver that keeps sending junk is dropped
+                    return CLOSE_POLICY, f"more than {limits.max_malformed_per_minute} malformed messages in a minute"
             if reply is not None:
                 _offer(conn, reply)
     except WebSocketDisconnect:
-        return
+        return None
+    return None
 
 
-async def _handle(raw: str, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimits) -> Message | None:
+async def _handle(raw: str | bytes, solver: str, bids: BidSink, pongs: _Pongs, limits: WsLimits) -> Message | None:
+    if isinstance(raw, bytes):
+        return BidRejectedMsg(code="malformed", reason=BINARY)
     if len(raw.encode()) > limits.max_message_bytes:
         return BidRejectedMsg(code="too_large", reason=f"messages are limited to {limits.max_message_bytes} bytes")
     try:
@@ -200,7 +248,7 @@ def _dump(msg: Message) -> dict[str, object]:
     return json.loads(msg.model_dump_json(by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
 
 
-async def _close(ws: WebSocket) -> None:
+async def _close(ws: WebSocket, code: int, reason: str) -> None:
     # Already closed, or the peer went away (a real server raises WebSocketDisconnect on the close frame).
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await ws.close()
+        await ws.close(code=code, reason=reason)

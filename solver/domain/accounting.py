@@ -33,6 +33,7 @@ class MinedSettlement:
 
     auction_id: int
     solver: str  # the winning solver whose solution this is
+    submitter: str  # the account that sent the transaction (the keeper)
     tx_hash: bytes
     block_number: int
     settled_at: float  # the block's timestamp, unix seconds
@@ -110,6 +111,6 @@ def fill_records(
             volume_value=int(fill.sell_amount * p_sell),
             slippage_bps=slippage_bps(clearing, quoted_prices.get(fill.intent_id)),
             attribution=parts[fill.intent_id], gas_used=gas, gas_cost=gas * settlement.effective_gas_price,
-            settled_at=settlement.settled_at,
+            settled_at=settlement.settled_at, submitter=settlement.submitter,
         ))  # fmt: skip
     return records

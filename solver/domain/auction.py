@@ -76,6 +76,9 @@ class Solution:
     pre_interactions: tuple[Interaction, ...] = field(default=())
     interactions: tuple[Interaction, ...] = field(default=())
     post_interactions: tuple[Interaction, ...] = field(default=())
+    # What the solver says its solution scores (numeraire units), if it says: recorded with the bid, never used
+    # to rank it (the venue scores every bid itself).
+    claimed_score: int | None = None
 
 
 class BidRefused(Exception):

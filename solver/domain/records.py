@@ -88,12 +88,17 @@ class FillRecord:
     gas_used: int  # this fill's share of the settlement's gas, in gas units
     gas_cost: int  # the same share in wei
     settled_at: float  # the settlement block's timestamp
+    # The account that sent the settle transaction (the keeper; the chain's Settled event names it), apart from
+    # the winning `solver`. None only for fills recorded before the venue kept it.
+    submitter: str | None = None
 
     def __post_init__(self) -> None:
         _bytes32(self.intent_id, "intent_id")
         _bytes32(self.tx_hash, "tx_hash")
         for name in ("solver", "owner", "sell_token", "buy_token"):
             object.__setattr__(self, name, address(getattr(self, name)))
+        if self.submitter is not None:
+            object.__setattr__(self, "submitter", address(self.submitter))
         for name in _UINTS:
             uint256(getattr(self, name), name)
         for name in ("clearing_price", "limit_price", "reference_price"):
@@ -238,15 +243,20 @@ class SettlementRecord:
 
     tx_hash: bytes
     auction_id: int
-    solver: str
+    solver: str  # the winning solver whose solution was settled
     block_number: int
     gas_used: int  # gas units, from the receipt
     effective_gas_price: int  # wei per gas unit, from the receipt
     outcome: SettlementOutcome
+    # The account that sent the transaction (the keeper, which the chain's Settled event names), apart from the
+    # winning `solver`. None only for settlements recorded before the venue kept it.
+    submitter: str | None = None
 
     def __post_init__(self) -> None:
         _bytes32(self.tx_hash, "tx_hash")
         object.__setattr__(self, "solver", address(self.solver))
+        if self.submitter is not None:
+            object.__setattr__(self, "submitter", address(self.submitter))
         object.__setattr__(self, "outcome", SettlementOutcome(self.outcome))
         for name in ("auction_id", "block_number", "gas_used", "effective_gas_price"):
             uint256(getattr(self, name), name)

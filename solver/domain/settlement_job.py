@@ -43,6 +43,9 @@ class SettlementJob:
     sent: tuple[SentTransaction, ...] = field(default=())
     reason: str | None = None
     version: int = 1  # optimistic concurrency: every stored change increments it
+    # The winning solver whose solution the job settles. The keeper sends the transaction, so the chain's
+    # Settled event names the keeper; the records name this solver. None only for jobs queued before it was kept.
+    solver: str | None = None
 
     def claimed(self, keeper: str) -> SettlementJob:
         if self.status is not JobStatus.PENDING:

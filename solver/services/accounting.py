@@ -7,6 +7,10 @@ intent moves on: a filled one WON -> SETTLING -> SETTLED when nothing remains, o
 fillable intent has some left; one that was not filled goes WON -> OPEN. Either way EXPIRED instead of
 OPEN once valid_to has passed. Last, the winning solver hears the outcome (docs/protocol.md section 5).
 
+Records name two accounts: the winning solver (the job carries it; the chain cannot tell, since the keeper
+sends every settle call and the Settled event names the sender) and, as `submitter`, the keeper that sent
+the transaction.
+
 A step that fails is reported as an `accounting_failed` event and the others still run: the keeper loop
 that calls this must never die of bookkeeping. Writes that lose a race (StaleVersion) re-read and retry.
 Logs that cannot be decoded stop it early: nothing is known about what was filled, so the intents stay WON
@@ -21,6 +25,7 @@ from fractions import Fraction
 from typing import Any
 
 from solver import observe
+from solver.api.protocol import SettlementMsg, wire
 from solver.domain.accounting import MinedSettlement, exact_units, fill_records, user_fills
 from solver.domain.fills import Fill, PoolFlow
 from solver.domain.intent import Intent
@@ -56,18 +61,26 @@ class Accounting:
         except Exception as exc:  # unreadable logs: what was filled is unknown, so the intents stay WON
             observe.accounting_failed(job.auction_id, "decode", f"{type(exc).__name__}: {exc}")
             return
-        solver = await self._winner(job.auction_id) or sender or job.keeper
+        submitter = sender or job.keeper or ""  # who sent the settle call: the Settled event's `solver`
+        solver = job.solver or await self._winner(job.auction_id)
+        if not solver and submitter:  # a job queued before jobs carried their winner, and no WON bid on record
+            observe.accounting_failed(job.auction_id, "winner", "winning solver unknown: recorded as the submitter")
+            solver = submitter
         if receipt is not None and solver:
-            await self._attempt(job, "settlement", self._record_settlement(job, receipt, solver))
+            await self._attempt(job, "settlement", self._record_settlement(job, receipt, solver, submitter))
         if receipt is not None and success and solver:
-            await self._attempt(job, "fills", self._record_fills(job, receipt, solver, fills, flows))
+            await self._attempt(job, "fills", self._record_fills(job, receipt, solver, submitter, fills, flows))
         filled = {f.intent_id: f for f in user_fills(fills, self._inventory)}
         for intent_id in dict.fromkeys((*job.intent_ids, *filled)):
             await self._attempt(job, "intent", self._advance(intent_id, filled.get(intent_id)))
-        message = settlement_message(job, receipt)
-        observe.settlement_finished(job.auction_id, message["outcome"], message.get("txHash"), message.get("gasUsed"))
+        try:
+            message = settlement_message(job, receipt)
+        except ValueError as exc:  # a receipt field the protocol cannot carry (pydantic's ValidationError)
+            observe.accounting_failed(job.auction_id, "notify", f"{type(exc).__name__}: {exc}")
+            return
+        observe.settlement_finished(job.auction_id, message.outcome, message.tx_hash, message.gas_used)
         if solver:
-            self._notify(solver, message)
+            self._notify(solver, wire(message))
 
     async def _attempt(self, job: SettlementJob, step: str, work: Awaitable[None]) -> None:
         try:
@@ -76,27 +89,28 @@ class Accounting:
             observe.accounting_failed(job.auction_id, step, f"{type(exc).__name__}: {exc}")
 
     async def _winner(self, auction_id: int) -> str | None:
-        """The solver whose bid won the auction, if the log has it (the settle call's sender is the keeper)."""
+        """The solver whose bid won the auction, if the log has it (for jobs that do not carry it)."""
         try:
             bids = await self._auctions.bids(auction_id)
         except StorageError:
             return None
         return next((b.solver for b in bids if b.status is BidStatus.WON), None)
 
-    async def _record_settlement(self, job: SettlementJob, receipt: Receipt, solver: str) -> None:
+    async def _record_settlement(self, job: SettlementJob, receipt: Receipt, solver: str, submitter: str) -> None:
         outcome = SettlementOutcome.SUCCESS if receipt.status == 1 else SettlementOutcome.REVERTED
         await self._auctions.record_settlement(SettlementRecord(
             _tx_hash(receipt), job.auction_id, solver, receipt.block_number, receipt.gas_used,
-            receipt.effective_gas_price, outcome,
+            receipt.effective_gas_price, outcome, submitter or None,
         ))  # fmt: skip
 
     async def _record_fills(
-        self, job: SettlementJob, receipt: Receipt, solver: str, fills: Sequence[Fill], flows: Sequence[PoolFlow]
-    ) -> None:
+        self, job: SettlementJob, receipt: Receipt, solver: str, submitter: str, fills: Sequence[Fill],
+        flows: Sequence[PoolFlow],
+    ) -> None:  # fmt: skip
         intents = await self._known_intents(job, user_fills(fills, self._inventory))
         auction = await self._auctions.auction(job.auction_id)
         settlement = MinedSettlement(
-            job.auction_id, solver, _tx_hash(receipt), receipt.block_number,
+            job.auction_id, solver, submitter, _tx_hash(receipt), receipt.block_number,
             await self._block_time(receipt.block_number), receipt.gas_used, receipt.effective_gas_price,
             tuple(fills), tuple(flows),
         )  # fmt: skip
@@ -161,18 +175,17 @@ class Accounting:
         return IntentStatus.EXPIRED if self._clock() > record.intent.valid_to else IntentStatus.OPEN
 
 
-def settlement_message(job: SettlementJob, receipt: Receipt | None) -> dict[str, Any]:
+def settlement_message(job: SettlementJob, receipt: Receipt | None) -> SettlementMsg:
     """The protocol's `settlement` message: settled or reverted when mined; without a receipt, reverted
     when the simulation failed, failed when the transaction was dropped or never mined."""
-    message: dict[str, Any] = {"type": "settlement", "auctionId": job.auction_id}
     if receipt is not None:
-        message.update(outcome="settled" if receipt.status == 1 else "reverted", txHash=receipt.tx_hash,
-                       block=receipt.block_number, gasUsed=receipt.gas_used)  # fmt: skip
-        if receipt.status != 1:
-            message["reason"] = job.reason or "reverted"
-        return message
+        settled = receipt.status == 1
+        return SettlementMsg(
+            auction_id=job.auction_id, outcome="settled" if settled else "reverted", tx_hash=receipt.tx_hash,
+            block=receipt.block_number, gas_used=receipt.gas_used, reason=None if settled else job.reason or "reverted",
+        )  # fmt: skip
     outcome = "reverted" if job.status is JobStatus.REVERTED else "failed"
-    return {**message, "outcome": outcome, "reason": job.reason or job.status.value}
+    return SettlementMsg(auction_id=job.auction_id, outcome=outcome, reason=job.reason or job.status.value)
 
 
 def _tx_hash(receipt: Receipt) -> bytes:

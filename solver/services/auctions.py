@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from solver import observe
+from solver.api.protocol import ResultMsg, wire
 from solver.domain.auction import DEFAULT_MAX_PRICE_DEVIATION_BPS, Auction, Order, Solution, TokenInfo
 from solver.domain.batch import Batch
 from solver.domain.intake import OwnerState, StateQuery
@@ -152,7 +153,7 @@ class AuctionHouse:
         if not await self._lease.hold():  # fenced: another process leads now and has reopened these intents
             observe.round_abandoned(auction.auction_id)
             return None
-        await self._conclude(auction, block, offered, winner, scored, discarded + failed)
+        await self._conclude(auction, block, offered, winner, scored, _claimed(discarded + failed, bids))
         t5 = time.perf_counter()
         return RoundReport(
             auction.auction_id, len(auction.orders), len(bids),
@@ -308,14 +309,15 @@ class AuctionHouse:
         if winner is not None:
             batch = to_batch(auction, winner.solution, inventory_accounts=self._config.inventory_accounts)
             await self._jobs.add(SettlementJob(auction.auction_id, self._encode(batch), tuple(sorted(won_ids)),
-                                               block + self._config.settle_within_blocks))  # fmt: skip
+                                               block + self._config.settle_within_blocks,
+                                               solver=winner.solution.solver))  # fmt: skip
         dropped = {b.solver for b in discarded}  # checksummed by BidRecord
         results = [self._result(auction.auction_id, entry, winner) for _, entry in scored
                    if address(entry.solution.solver) not in dropped]  # not failed in simulation  # fmt: skip
         await self._log.record_bids([*discarded, *(record for record, _ in results)])  # one transaction
         for bid in discarded:
-            self._hub.notify(bid.solver, {"type": "result", "auctionId": auction.auction_id, "outcome": "discarded",
-                                          "code": bid.reason_code, "reason": bid.reason})  # fmt: skip
+            self._hub.notify(bid.solver, wire(ResultMsg(auction_id=auction.auction_id, outcome="discarded",
+                                                        code=bid.reason_code, reason=bid.reason)))  # fmt: skip
         for record, message in results:
             self._hub.notify(record.solver, message)
             observe.bid_scored(auction.auction_id, record.solver, record.status.value, record.score, None)
@@ -324,15 +326,22 @@ class AuctionHouse:
     def _result(auction_id: int, s: Scored, winner: Scored | None) -> tuple[BidRecord, dict[str, Any]]:
         won = winner is not None and s.solution is winner.solution
         status = BidStatus.WON if won else BidStatus.LOST
-        message: dict[str, Any] = {"type": "result", "auctionId": auction_id, "outcome": status.value,
-                                   "score": str(s.score.total)}  # fmt: skip
-        if not won and winner is not None:
-            message["winningScore"] = str(winner.score.total)
-        return BidRecord(auction_id, s.solution.solver, status, s.score.total, None, None), message
+        message = wire(ResultMsg(
+            auction_id=auction_id, outcome="won" if won else "lost", score=str(s.score.total),
+            winning_score=None if won or winner is None else str(winner.score.total),
+        ))  # fmt: skip
+        record = BidRecord(auction_id, s.solution.solver, status, s.score.total, s.solution.claimed_score)
+        return record, message
 
     def _discard(self, auction_id: int, solver: str, reason: ReasonCode, detail: str) -> BidRecord:
         observe.bid_scored(auction_id, solver, "discarded", None, reason.value)
         return BidRecord(auction_id, solver, BidStatus.DISCARDED, None, reason_code=reason.value, reason=detail[:500])
+
+
+def _claimed(records: list[BidRecord], bids: list[tuple[str, Solution]]) -> list[BidRecord]:
+    """`records` with the score each solver's counted bid (its last) claimed: kept for the record, never ranked."""
+    claims = {address(solution.solver): solution.claimed_score for _, solution in bids}  # arrival order: last wins
+    return [replace(r, claimed_score=claims.get(r.solver)) for r in records]
 
 
 def _needed(stored: StoredIntent) -> int:

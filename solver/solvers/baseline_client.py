@@ -4,7 +4,8 @@ One connection at a time (docs/protocol.md):
 
 1. connect to `ws://host:port/solvers/v1`, answer the challenge with an EIP-191 personal_sign by the
    solver's key, sending `resume` with the last session id after a reconnection (the venue then replays
-   the open auction and the results and settlements missed);
+   the results and settlements missed, each once, and the auction if it still takes bids); a session the
+   venue no longer knows is refused (`unknown_session`): the client forgets it and logs in afresh;
 2. each `auction` is rebuilt as a domain Auction and solved by `baseline.solve` in a worker thread; a
    solution that fulfils nothing is not bid; a bid that cannot be sent before the deadline is dropped;
 3. `ping` is answered with `pong` at once, whatever a solve is doing (the reader never waits for it);
@@ -209,6 +210,8 @@ class BaselineClient:
             _event("solver_login_rejected", solver=self.address, code=reply.code, reason=reply.reason)
             if reply.code in FATAL_LOGIN_CODES:
                 raise LoginRefused(reply.code, reply.reason)
+            if reply.code == "unknown_session":  # expired or resumed elsewhere: what it missed is gone
+                self.session = None
             raise _Dropped(f"login rejected: {reply.code}")
         if not isinstance(reply, AuthenticatedMsg):
             raise _Dropped(f"expected `authenticated`, got `{reply.type}`")
@@ -304,10 +307,10 @@ class BaselineClient:
             _event("bid_rejected", auction_id=msg.auction_id, code=msg.code, reason=msg.reason)
         elif isinstance(msg, ResultMsg):
             _event("bid_result", auction_id=msg.auction_id, outcome=msg.outcome, score=msg.score,
-                   winning_score=msg.winning_score, code=msg.code, reason=msg.reason)  # fmt: skip
+                   winning_score=msg.winning_score, code=msg.code, reason=msg.reason, seq=msg.seq)  # fmt: skip
         elif isinstance(msg, SettlementMsg):
             _event("settlement_outcome", auction_id=msg.auction_id, outcome=msg.outcome, tx_hash=msg.tx_hash,
-                   block=msg.block, gas_used=msg.gas_used, reason=msg.reason)  # fmt: skip
+                   block=msg.block, gas_used=msg.gas_used, reason=msg.reason, seq=msg.seq)  # fmt: skip
         else:
             _event("venue_message_unexpected", type=getattr(msg, "type", "?"))
 

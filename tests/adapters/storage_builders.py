@@ -15,6 +15,7 @@ from tests.unit.builders import ALICE, USDC, WETH, an_intent
 
 DOMAIN = Eip712Domain(chain_id=31337, verifying_contract="0x00000000000000000000000000000000005E77e1")
 SOLVER = "0x00000000000000000000000000000000005017e2"
+KEEPER = "0x00000000000000000000000000000000000B0b01"  # sends the settle transactions: the submitter
 POOL = "0x00000000000000000000000000000000000000F1"
 T0 = 1_700_000_000.0
 
@@ -59,6 +60,7 @@ def a_fill(**overrides: Any) -> FillRecord:
         gas_used=60_000,
         gas_cost=60_000 * 10**9,
         settled_at=T0 + 12,
+        submitter=KEEPER,
     )
     return replace(base, **overrides)
 

@@ -16,13 +16,15 @@ from solver.ports import Conflict, StaleVersion
 from tests.adapters.conftest import Backend
 
 KEEPER = "0x00000000000000000000000000000000000B0b01"
+WINNER = "0x00000000000000000000000000000000005017e2"  # the winning solver the job settles
 OTHER_KEEPER = "0x00000000000000000000000000000000000B0b02"
 
 
 def a_job(auction_id: int = 7, **changes: Any) -> SettlementJob:
     job = SettlementJob(
-        auction_id, bytes.fromhex("13d79a0b") + bytes(range(64)), (bytes([1]) * 32, bytes([2]) * 32), 10**6
-    )
+        auction_id, bytes.fromhex("13d79a0b") + bytes(range(64)), (bytes([1]) * 32, bytes([2]) * 32), 10**6,
+        solver=WINNER,  # kept as queued, through every claim and save
+    )  # fmt: skip
     return replace(job, **changes)
 
 

@@ -27,7 +27,7 @@ from solver.domain.records import (
 )
 from solver.ports import Conflict, StaleVersion, UnknownRecord
 from tests.adapters.conftest import Backend
-from tests.adapters.storage_builders import POOL, SOLVER, T0, a_bid, a_fill, a_record, an_auction
+from tests.adapters.storage_builders import KEEPER, POOL, SOLVER, T0, a_bid, a_fill, a_record, an_auction
 from tests.unit.builders import ALICE, BOB, USDC, WETH
 
 OTHER_SOLVER = "0x00000000000000000000000000000000005017e3"
@@ -174,7 +174,8 @@ async def test_uint256_max_amounts_and_huge_ratios_round_trip_exactly(storage: S
 def _three_fills() -> tuple[FillRecord, FillRecord, FillRecord]:
     a = a_fill(intent_id=bytes([1]) * 32, settled_at=T0 + 100, auction_id=1)
     b = a_fill(intent_id=bytes([2]) * 32, settled_at=T0 + 200, auction_id=2, owner=BOB, tx_hash=bytes([0xBB]) * 32)
-    c = a_fill(intent_id=bytes([1]) * 32, settled_at=T0 + 300, auction_id=2, tx_hash=bytes([0xCC]) * 32)
+    c = a_fill(intent_id=bytes([1]) * 32, settled_at=T0 + 300, auction_id=2, tx_hash=bytes([0xCC]) * 32,
+               submitter=None)  # recorded before the venue kept the submitter  # fmt: skip
     return a, b, c
 
 
@@ -247,14 +248,18 @@ async def test_the_auction_log_keeps_auctions_ranked_bids_and_settlements(storag
         "0x00000000000000000000000000000000005017e4", score=None, status=BidStatus.DISCARDED,
         reason_code="late", reason="arrived 40 ms after the deadline",
     )  # fmt: skip
-    settlement = SettlementRecord(bytes([9]) * 32, 7, SOLVER, 101, 180_000, 2 * 10**9, SettlementOutcome.SUCCESS)
+    settlement = SettlementRecord(
+        bytes([9]) * 32, 7, SOLVER, 101, 180_000, 2 * 10**9, SettlementOutcome.SUCCESS, submitter=KEEPER
+    )
+    legacy = SettlementRecord(bytes([8]) * 32, 7, SOLVER, 102, 1, 1, SettlementOutcome.REVERTED)  # before 0004
     await storage.auctions.record_auction(auction)
     for record in (discarded, loser, winner):
         await storage.auctions.record_bid(record)
     await storage.auctions.record_settlement(settlement)
+    await storage.auctions.record_settlement(legacy)
     assert await storage.auctions.auction(7) == auction
     assert await storage.auctions.bids(7) == [winner, loser, discarded]
-    assert await storage.auctions.settlements(7) == [settlement]
+    assert await storage.auctions.settlements(7) == [settlement, legacy]
     assert (await storage.auctions.auction(8), await storage.auctions.bids(8)) == (None, [])
 
 

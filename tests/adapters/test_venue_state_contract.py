@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from solver.domain.lifecycle import IntentStatus
 from solver.domain.primitives import UINT256_MAX, address
 from solver.domain.records import StatusChange, StoredIntent
 from solver.ports import BidBook, OpenIntentPool, StaleVersion
+from solver.services.notices import AttachRefused
 from solver.services.pooled_store import PooledIntentStore
 from solver.services.solver_hub import Outgoing, SolverHub
 from tests.adapters.storage_builders import T0, a_record
@@ -163,6 +165,7 @@ def a_bid(auction_id: int, solver: str, price: int = 3_000) -> Solution:
         {"0x00000000000000000000000000000000000000e1": price * 10**6},
         (Fulfillment(b"\x11" * 32, 10**18),),
         interactions=(Interaction("0x00000000000000000000000000000000000000F1", b"\x01\x02", 0),),
+        claimed_score=price * 10**30 if price % 2 else None,  # bids claim a score, or not: both are kept as sent
     )
 
 
@@ -177,7 +180,7 @@ async def test_bids_are_taken_from_any_process_and_closed_in_arrival_order(share
     assert await here.close(7) == [(first, a_bid(7, SOLVER_A)), (second, a_bid(7, SOLVER_B, 3_001))]
     with pytest.raises(BidRefused) as closed:
         await there.submit(a_bid(7, SOLVER_A), now=999.9)
-    assert closed.value.code == "unknown_auction"
+    assert closed.value.code == "late"  # closed before its deadline (every solver had bid): late all the same
 
 
 async def test_unknown_late_and_excess_bids_are_refused_with_their_codes(shared: Shared) -> None:
@@ -191,6 +194,27 @@ async def test_unknown_late_and_excess_bids_are_refused_with_their_codes(shared:
             codes.append(exc.code)
     assert codes == ["unknown_auction", "late", "too_many_bids"]
     assert len(await book.close(8)) == 2
+
+
+async def test_a_closed_auction_refuses_bids_as_late_and_an_id_never_opened_as_unknown(shared: Shared) -> None:
+    here, there = shared.bids(0), shared.bids(1)
+    for auction_id in (10, 11):
+        await here.open(auction_id, deadline=1_000.0)
+    await here.close(10)
+    await here.close(12)  # never opened: closing it does not make it known
+    refusals = {}
+    for auction_id, now in ((10, 999.0), (10, 1_001.0), (11, 1_001.0), (12, 999.0), (13, 999.0)):
+        with pytest.raises(BidRefused) as refused:
+            await there.submit(a_bid(auction_id, SOLVER_A), now=now)
+        refusals[(auction_id, now)] = refused.value.code
+    assert refusals == {
+        (10, 999.0): "late", (10, 1_001.0): "late",  # closed, before or after its deadline
+        (11, 1_001.0): "late",  # still open, past its deadline
+        (12, 999.0): "unknown_auction", (13, 999.0): "unknown_auction",
+    }  # fmt: skip
+    assert await there.close(10) == [] and await there.bidders(10) == set()
+    await here.open(10, deadline=2_000.0)  # the same id opened again takes bids again
+    assert (await there.submit(a_bid(10, SOLVER_B), now=1_500.0)).startswith("b-10-")
 
 
 async def test_concurrent_bids_from_two_processes_never_pass_the_limit(shared: Shared) -> None:
@@ -219,33 +243,128 @@ async def test_one_process_holds_the_lease_until_it_releases_or_stops_renewing(o
     assert not await b.hold()
 
 
-# ---- solver relay (Redis only: in-process the hub is the relay) ---------------------------------------
+# ---- solver relay (Redis only: in-process the hub is the relay, tests/unit/test_solver_hub.py) ------------
 
 
-async def test_messages_reach_a_solver_connected_to_another_process_which_it_can_resume_on_any(
-    on_redis: Shared,
-) -> None:
-    shared = on_redis
-    hubs = [SolverHub(), SolverHub()]
-    relays = [RedisSolverRelay(shared.client(n), shared.prefix, hubs[n], presence_s=0.05) for n in (0, 1)]
+class Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Processes:
+    """Two venue processes' hubs and relays on one Redis (own clients), sharing a clock the test moves."""
+
+    clock: Clock
+    hubs: list[SolverHub]
+    relays: list[RedisSolverRelay]
+
+
+@pytest.fixture
+async def processes(on_redis: Shared) -> AsyncIterator[Processes]:
+    clock = Clock()
+    hubs = [SolverHub(clock=clock), SolverHub(clock=clock)]
+    relays = [RedisSolverRelay(on_redis.client(n), on_redis.prefix, hubs[n], presence_s=0.05, clock=clock)
+              for n in (0, 1)]  # fmt: skip
     for relay in relays:
         await relay.start()
-    try:
-        conn, _ = relays[1].attach(SOLVER_A, None)  # the solver is connected to process 1
-        await _until_true(lambda: SOLVER_A in relays[0].solvers)
-        relays[0].broadcast({"type": "auction", "auction": {"id": 1}})  # the leader is process 0
-        relays[0].notify(SOLVER_A, {"type": "result", "auctionId": 1, "outcome": "won"})
-        received = [await asyncio.wait_for(conn.queue.get(), 5) for _ in range(2)]
-        assert [_decoded(m)["type"] for m in received] == ["auction", "result"]
+    yield Processes(clock, hubs, relays)
+    for relay in relays:
+        await relay.stop()
 
-        relays[1].detach(conn)  # the solver drops and reconnects to process 0, resuming its session
-        await _until_true(lambda: hubs[0].current_auction is not None)
-        again, replay = relays[0].attach(SOLVER_A, conn.session)
-        assert [_decoded(m)["type"] for m in replay] == ["result", "auction"]
-        assert not again.closed
-    finally:
-        for relay in relays:
-            await relay.stop()
+
+def result(auction_id: int) -> dict[str, Any]:
+    return {"type": "result", "auctionId": auction_id, "outcome": "lost", "score": "1"}
+
+
+async def test_messages_reach_a_solver_connected_to_another_process(processes: Processes) -> None:
+    hubs, relays = processes.hubs, processes.relays
+    conn, replay = await relays[1].attach(SOLVER_A, None)  # the solver is connected to process 1
+    assert replay == []
+    await _until_true(lambda: SOLVER_A in relays[0].solvers)
+    relays[0].broadcast({"type": "auction", "auction": {"id": 1, "deadline": processes.clock.now + 60}})
+    relays[0].notify(SOLVER_A, result(1))  # the leader is process 0
+    received = [_decoded(await asyncio.wait_for(conn.queue.get(), 5)) for _ in range(2)]
+    assert [(m["type"], m.get("seq")) for m in received] == [("auction", None), ("result", 1)]
+    assert hubs[0].solvers == [] and relays[0].solvers == [SOLVER_A]
+
+
+async def test_a_session_resumes_on_another_process_with_exactly_what_it_missed_in_order(
+    processes: Processes, on_redis: Shared
+) -> None:
+    hubs, relays = processes.hubs, processes.relays
+    conn, _ = await relays[1].attach(SOLVER_A, None)
+    relays[0].broadcast({"type": "auction", "auction": {"id": 9, "deadline": processes.clock.now + 60}})
+    for auction_id in (1, 2):
+        relays[0].notify(SOLVER_A, result(auction_id))
+    queued = [_decoded(await asyncio.wait_for(conn.queue.get(), 5)) for _ in range(3)]
+    assert [m.get("seq") for m in queued] == [None, 1, 2]
+    relays[1].delivered(conn, 1)  # only notice 1 was written before the connection died
+    relays[1].detach(conn)
+    relays[1].notify(SOLVER_A, result(3))  # a notice from yet another sender (a keeper) meanwhile
+    session_key = f"{on_redis.prefix}:solvers:session:{conn.session}"
+    await _until(lambda: _is(on_redis.client(9).get(session_key), f"{SOLVER_A} 1".encode()))
+    await _until_true(lambda: hubs[0].open_auction is not None)
+
+    again, replay = await relays[0].attach(SOLVER_A, conn.session)  # the solver reconnects to process 0
+    owed = [_decoded(m) for m in replay]
+    while [m.get("seq") for m in owed if m["type"] == "result"][-1:] != [3]:  # 3 may still be on its way
+        owed.append(_decoded(await asyncio.wait_for(again.queue.get(), 5)))
+    assert [(m["type"], m.get("auctionId"), m.get("seq")) for m in owed if m["type"] == "result"] == [
+        ("result", 2, 2), ("result", 3, 3),
+    ]  # fmt: skip
+    assert [m["auction"]["id"] for m in owed if m["type"] == "auction"] == [9]  # still taking bids
+    relays[1].notify(SOLVER_A, result(4))
+    assert _decoded(await asyncio.wait_for(again.queue.get(), 5))["seq"] == 4  # live, once
+    for relay in relays:  # a session resumes once, on any process
+        with pytest.raises(AttachRefused) as taken:
+            await relay.attach(SOLVER_A, conn.session)
+        assert taken.value.code == "unknown_session"
+
+
+async def test_notice_numbers_are_one_sequence_per_solver_whichever_process_sends(processes: Processes) -> None:
+    relays = processes.relays
+    conn, _ = await relays[1].attach(SOLVER_A, None)
+    for n in range(20):  # the leader's results and another process's settlement notices, interleaved
+        relays[n % 2].notify(SOLVER_A, result(n))
+        relays[n % 2].notify(SOLVER_B, result(n))  # another solver's numbers are its own
+    received = [_decoded(await asyncio.wait_for(conn.queue.get(), 5)) for _ in range(20)]
+    assert [m["seq"] for m in received] == list(range(1, 21))
+    assert sorted(m["auctionId"] for m in received) == list(range(20))
+
+
+async def test_resuming_a_session_that_is_not_the_solvers_is_refused_on_every_process(
+    processes: Processes,
+) -> None:
+    relays = processes.relays
+    conn, _ = await relays[1].attach(SOLVER_B, None)
+    relays[1].detach(conn)
+    for relay in relays:
+        for solver, session in ((SOLVER_A, conn.session), (SOLVER_B, "s-" + "00" * 12)):
+            with pytest.raises(AttachRefused) as refused:
+                await relay.attach(solver, session)
+            assert refused.value.code == "unknown_session"
+    again, _ = await relays[0].attach(SOLVER_B, conn.session)  # the refusals took nothing from its owner
+    assert not again.closed
+
+
+async def test_an_auction_is_replayed_on_any_process_only_while_it_takes_bids(processes: Processes) -> None:
+    hubs, relays, clock = processes.hubs, processes.relays, processes.clock
+    relays[0].broadcast({"type": "auction", "auction": {"id": 5, "deadline": clock.now + 0.5}})
+    await _until_true(lambda: all(h.open_auction is not None for h in hubs))
+    _, replay = await relays[1].attach(SOLVER_A, None)
+    assert [_decoded(m)["auction"]["id"] for m in replay] == [5]
+    clock.now += 0.5  # the deadline: bidding has closed
+    for relay in relays:
+        _, replay = await relay.attach(SOLVER_B, None)
+        assert replay == []
+
+
+async def _is(value: Any, expected: Any) -> bool:
+    return await value == expected
 
 
 async def _until(check: Callable[[], Any], timeout_s: float = 5.0) -> None:

@@ -18,6 +18,7 @@ from tests.adapters.storage_builders import SOLVER, a_bid, an_auction
 from .test_intake_api import FixedOwnerStates
 
 OTHER = "0x00000000000000000000000000000000005017e3"
+KEEPER = "0x00000000000000000000000000000000000B0b01"
 SETTLEMENT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 
 
@@ -42,7 +43,7 @@ def test_an_auction_reads_with_its_bids_scores_discard_reasons_and_settlement() 
                   reason="clearing prices violate a limit"),
         ])  # fmt: skip
         await log.record_settlement(SettlementRecord(b"\xab" * 32, 7, SOLVER, 101, 150_000, 2 * 10**9,
-                                                     SettlementOutcome.SUCCESS))  # fmt: skip
+                                                     SettlementOutcome.SUCCESS, submitter=KEEPER))  # fmt: skip
         async with client_over(log) as client:
             found = await client.get("/v1/auctions/7")
             missing = await client.get("/v1/auctions/8")
@@ -56,9 +57,9 @@ def test_an_auction_reads_with_its_bids_scores_discard_reasons_and_settlement() 
             SOLVER, "won", str(10**30), str(2 * 10**30))  # the venue's score, not the claim, ranks
         assert (discarded["status"], discarded["score"], discarded["reasonCode"]) == (
             "discarded", None, "limit_violated")
-        assert view["settlements"] == [{"txHash": "0x" + "ab" * 32, "solver": SOLVER, "block": 101,
-                                        "gasUsed": 150_000, "effectiveGasPrice": str(2 * 10**9),
-                                        "outcome": "success"}]  # fmt: skip
+        assert view["settlements"] == [{"txHash": "0x" + "ab" * 32, "solver": SOLVER, "submitter": KEEPER,
+                                        "block": 101, "gasUsed": 150_000, "effectiveGasPrice": str(2 * 10**9),
+                                        "outcome": "success"}]  # the winner, and apart from it the keeper  # fmt: skip
         assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
         assert malformed.status_code == 400 and malformed.json()["code"] == "malformed"
 

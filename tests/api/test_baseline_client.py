@@ -24,7 +24,7 @@ from solver.api.protocol import AuctionDto
 from solver.api.ws import WsLimits, serve_solver
 from solver.domain.auction import Auction, Solution
 from solver.domain.baseline import solve
-from solver.services.solver_hub import Connection, Message, SolverHub
+from solver.services.solver_hub import Connection, Message, Outgoing, SolverHub
 from solver.solvers.baseline_client import BaselineClient, ClientConfig, LoginRefused
 
 from ..unit.builders import ALICE, BOB, CAROL, DAI, SETTLEMENT, USDC, WETH, a_pool, a_v3_pool, an_auction, an_order
@@ -51,13 +51,13 @@ class RecordingHub(SolverHub):
 
     def __init__(self) -> None:
         super().__init__(queue_size=16)
-        self.connections: list[Connection] = []
+        self.attached: list[Connection] = []
         self.resumes: list[str | None] = []
 
-    def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Message]]:
-        conn, replay = super().attach(solver, resume)
-        self.connections.append(conn)
+    async def attach(self, solver: str, resume: str | None) -> tuple[Connection, list[Outgoing]]:
         self.resumes.append(resume)
+        conn, replay = await super().attach(solver, resume)
+        self.attached.append(conn)
         return conn, replay
 
 
@@ -169,14 +169,14 @@ async def test_the_client_bids_the_baseline_solution_answers_pings_and_resumes_a
 
             # The venue drops the client (as it drops one that cannot keep up) and a result arrives meanwhile.
             first_session = client.stats.sessions[0]
-            venue.hub.connections[0].close()
+            venue.hub.attached[0].close()
             venue.hub.notify(SOLVER.address, {"type": "result", "auctionId": 1, "outcome": "won", "score": "5"})
             await until(lambda: client.stats.connections == 2)
             assert venue.hub.resumes == [None, first_session]
             await until(lambda: len(events(caplog, "bid_result")) == 1)  # replayed on resumption
             assert events(caplog, "bid_result")[0] | {"ts": 0} == {
                 "event": "bid_result", "ts": 0, "auction_id": 1, "outcome": "won", "score": "5",
-                "winning_score": None, "code": None, "reason": None,
+                "winning_score": None, "code": None, "reason": None, "seq": 1,
             }  # fmt: skip
 
             # The replayed open auction was acknowledged already: not bid again. An auction the baseline
@@ -198,3 +198,17 @@ async def test_a_solver_off_the_allow_list_stops_instead_of_retrying() -> None:
         with pytest.raises(LoginRefused) as refused:
             await asyncio.wait_for(client.run(), TIMEOUT_S)
         assert refused.value.code == "not_allowed" and venue.hub.resumes == []  # never admitted
+
+
+async def test_a_client_whose_session_the_venue_no_longer_holds_logs_in_afresh(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="solver.baseline")
+    async with running_venue(WsLimits(login_timeout_s=TIMEOUT_S)) as venue:
+        client = BaselineClient(config(venue.url), SOLVER)
+        client.session = "s-" + "00" * 12  # e.g. expired, or opened on a venue that restarted since
+        async with running_client(client):
+            await until(lambda: client.stats.connections == 1)
+        assert venue.hub.resumes == ["s-" + "00" * 12, None]  # refused, then a fresh login
+        assert [e["code"] for e in events(caplog, "solver_login_rejected")] == ["unknown_session"]
+        assert client.session == client.stats.sessions[0]

@@ -25,7 +25,7 @@ from solver.services.intake import IntakeService
 from .test_intake_api import FixedOwnerStates
 
 SETTLEMENT = address("0x5FbDB2315678afecb367f032d93F642f64180aa3")
-WETH, USDC, POOL, SOLVER = (address("0x" + c * 40) for c in ("e", "a", "b", "5"))
+WETH, USDC, POOL, SOLVER, KEEPER = (address("0x" + c * 40) for c in ("e", "a", "b", "5", "c"))
 ALICE, BOB = address("0x" + "a1" * 20), address("0x" + "b0" * 20)
 NOW = 1_900_000_000.0
 ETH, USD6 = 10**18, 10**6
@@ -41,7 +41,7 @@ def a_fill(n: int = 1, **overrides: Any) -> FillRecord:
         reference_price=Fraction(WETH_REF, USDC_REF), surplus=100 * USD6, surplus_value=100 * USD6 * USDC_REF,
         volume_value=ETH * WETH_REF, slippage_bps=Fraction(10 * 10_000, 2_990),
         attribution=Attribution(cow=1_000 * USD6, inventory=500 * USD6, amm={POOL: 1_500 * USD6}),
-        gas_used=100_000, gas_cost=100_000 * 2 * 10**9, settled_at=NOW,
+        gas_used=100_000, gas_cost=100_000 * 2 * 10**9, settled_at=NOW, submitter=KEEPER,
     )  # fmt: skip
     return replace(base, **overrides)
 
@@ -84,6 +84,7 @@ def test_a_fill_reads_as_decimal_strings_exact_ratios_and_its_sources(venue: Ven
     (view,) = response.json()
     assert view["intentId"] == "0x" + "01" * 32 and view["txHash"] == "0x" + "a1" * 32
     assert (view["owner"], view["auctionId"], view["solver"], view["kind"]) == (ALICE, 7, SOLVER, "sell")
+    assert view["submitter"] == KEEPER  # the account that sent the settle transaction, apart from the winner
     assert (view["executedSell"], view["executedBuy"]) == (str(ETH), str(3_000 * USD6))
     assert view["clearingPrice"] == {"fraction": "3/1000000000", "decimal": "0.000000003"}
     assert view["limitPrice"] == {"fraction": "29/10000000000", "decimal": "0.0000000029"}

@@ -10,7 +10,16 @@ from typing import Annotated
 import pytest
 from pydantic import Field, TypeAdapter, ValidationError
 
-from solver.api.protocol import AuctionDto, AuctionMsg, BidMsg, SolutionDto, SolverMessage, VenueMessage
+from solver.api.protocol import (
+    AuctionDto,
+    AuctionMsg,
+    BidMsg,
+    SolutionDto,
+    SolverMessage,
+    VenueMessage,
+    bid_from_json,
+    bid_to_json,
+)
 from solver.api.schemas import render, schemas
 from solver.domain.auction import Auction, Fulfillment, Order, TokenInfo
 from solver.domain.batch import Interaction, SigningScheme, Trade
@@ -70,6 +79,16 @@ def test_a_bid_becomes_a_domain_solution() -> None:
     solution = bid.solution.to_domain(bid.auction_id, "0x" + "03" * 20)
     assert solution.prices == {WETH: 3000, USDC: 1}
     assert solution.fulfillments[0].executed_amount == 5 and solution.interactions[0].call_data == b"\xa9\x05\x9c\xbb"
+    assert solution.claimed_score == 999  # recorded with the bid; the venue scores it itself
+    assert bid_from_json(bid_to_json(solution)) == solution  # as the shared bid book stores it
+
+
+def test_a_claimed_score_beyond_uint256_is_refused() -> None:
+    bid = SolverMessage.validate_python({"type": "bid", "auctionId": 7, "solution": {
+        "prices": {WETH: "1"}, "fulfillments": [], "claimedScore": str(2**256)}})  # fmt: skip
+    assert isinstance(bid, BidMsg)
+    with pytest.raises(ValueError, match="claimedScore"):
+        bid.solution.to_domain(bid.auction_id, "0x" + "03" * 20)
 
 
 @pytest.mark.parametrize(

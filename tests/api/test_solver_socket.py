@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,12 +14,13 @@ from fastapi import FastAPI, WebSocket
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from solver.api.ws import WsLimits, serve_solver
+from solver.api.ws import CLOSE_POLICY, WsLimits, serve_solver
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.solver_auth import Challenge
 from solver.services.solver_hub import SolverHub
 
 SOLVER = Account.from_key("0x" + "77" * 32)
+OTHER = Account.from_key("0x" + "66" * 32)  # another allow-listed solver
 STRANGER = Account.from_key("0x" + "88" * 32)
 CHAIN = 31337
 WETH = "0x" + "ee" * 20
@@ -41,7 +43,7 @@ class Venue:
         app = FastAPI()
 
         async def allowed(address: str) -> bool:
-            return address.lower() == SOLVER.address.lower()
+            return address.lower() in (SOLVER.address.lower(), OTHER.address.lower())
 
         @app.websocket("/solvers/v1")
         async def endpoint(ws: WebSocket) -> None:
@@ -69,10 +71,10 @@ BID = {"type": "bid", "auctionId": 1, "solution": {"prices": {WETH: "1"}, "fulfi
 
 
 def test_an_allow_listed_solver_logs_in_receives_the_open_auction_and_bids(venue: Venue) -> None:
-    venue.hub.broadcast({"type": "auction", "auction": {"id": 1}})
+    venue.hub.broadcast({"type": "auction", "auction": {"id": 1, "deadline": time.time() + 60}})
     with venue.client.websocket_connect("/solvers/v1") as ws:
         assert login(ws)["type"] == "authenticated"
-        assert ws.receive_json() == {"type": "auction", "auction": {"id": 1}}
+        assert ws.receive_json()["auction"]["id"] == 1
         ws.send_json(BID)
         assert ws.receive_json() == {"type": "ack", "auctionId": 1, "bidId": "b-1"}
         ws.send_json({**BID, "auctionId": 2})
@@ -85,8 +87,9 @@ def test_a_solver_not_on_the_allow_list_is_refused_and_disconnected(venue: Venue
     with venue.client.websocket_connect("/solvers/v1") as ws:
         reply = login(ws, STRANGER)
         assert (reply["type"], reply["code"]) == ("rejected", "not_allowed")
-        with pytest.raises(WebSocketDisconnect):
+        with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
 
 
 def test_a_solver_silent_at_login_is_disconnected_after_the_timeout(venue: Venue) -> None:
@@ -106,15 +109,85 @@ def test_junk_gets_a_reason_and_repeated_junk_disconnects(venue: Venue) -> None:
         ws.send_text("x" * 5000)
         assert ws.receive_json()["code"] == "too_large"
         ws.send_text("{}")  # the fourth strike within a minute
-        with pytest.raises(WebSocketDisconnect):
+        with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
     assert venue.bids.solutions == []
 
 
-def test_a_solver_that_reconnects_with_its_session_gets_the_results_it_missed(venue: Venue) -> None:
+def test_a_binary_frame_at_login_is_refused_with_a_reason_and_the_policy_close_code(venue: Venue) -> None:
     with venue.client.websocket_connect("/solvers/v1") as ws:
-        session = login(ws)["session"]
-    venue.hub.notify(SOLVER.address, {"type": "result", "auctionId": 1, "outcome": "won"})
+        assert ws.receive_json()["type"] == "challenge"
+        ws.send_bytes(b'{"type": "authenticate"}')
+        reply = ws.receive_json()
+        assert (reply["type"], reply["code"]) == ("rejected", "malformed") and "binary" in reply["reason"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
+
+
+def test_binary_frames_after_login_are_refused_and_counted_as_junk(venue: Venue) -> None:
     with venue.client.websocket_connect("/solvers/v1") as ws:
-        assert login(ws, resume=session)["type"] == "authenticated"
-        assert ws.receive_json() == {"type": "result", "auctionId": 1, "outcome": "won"}
+        login(ws)
+        ws.send_bytes(json.dumps(BID).encode())  # a valid bid, but in a binary frame
+        refused = ws.receive_json()
+        assert (refused["type"], refused["code"]) == ("bid_rejected", "malformed") and "binary" in refused["reason"]
+        ws.send_json(BID)  # the connection still works
+        assert ws.receive_json()["type"] == "ack"
+        for _ in range(2):
+            ws.send_bytes(b"\x00\xff")
+            assert ws.receive_json()["code"] == "malformed"
+        ws.send_bytes(b"\x00")  # the fourth strike within a minute
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
+    assert len(venue.bids.solutions) == 1
+
+
+def test_an_auction_whose_deadline_passed_is_not_sent_to_a_solver_that_logs_in(venue: Venue) -> None:
+    venue.hub.broadcast({"type": "auction", "auction": {"id": 1, "deadline": time.time() - 0.001}})
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        assert login(ws)["type"] == "authenticated"
+        venue.hub.notify(SOLVER.address, result(2))  # the next message: the closed auction was not sent
+        assert ws.receive_json()["type"] == "result"
+
+
+def result(auction_id: int) -> dict[str, Any]:
+    return {"type": "result", "auctionId": auction_id, "outcome": "lost", "score": "1"}
+
+
+def test_resumption_replays_only_what_the_session_missed_in_order_and_once(venue: Venue) -> None:
+    venue.hub.notify(SOLVER.address, result(1))  # before the first login: owed to no session
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        first = login(ws)["session"]
+        venue.hub.notify(SOLVER.address, result(2))
+        assert ws.receive_json()["auctionId"] == 2  # written to the socket: delivered on `first`
+    for auction_id in (3, 4):
+        venue.hub.notify(SOLVER.address, result(auction_id))  # missed while disconnected
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        second = login(ws, resume=first)["session"]
+        assert [(m["auctionId"], m["seq"]) for m in (ws.receive_json(), ws.receive_json())] == [(3, 3), (4, 4)]
+        venue.hub.notify(SOLVER.address, result(5))
+        assert ws.receive_json()["auctionId"] == 5  # live, after the replay: nothing twice
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        login(ws, resume=second)  # nothing missed since: nothing replayed
+        venue.hub.notify(SOLVER.address, result(6))
+        assert ws.receive_json()["auctionId"] == 6
+
+
+@pytest.mark.parametrize("case", ["unknown", "already resumed", "another solver's"])
+def test_resuming_a_session_the_venue_does_not_hold_for_this_solver_is_refused(venue: Venue, case: str) -> None:
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        session = login(ws, OTHER if case == "another solver's" else SOLVER)["session"]
+    if case == "already resumed":
+        with venue.client.websocket_connect("/solvers/v1") as ws:
+            assert login(ws, resume=session)["type"] == "authenticated"
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        reply = login(ws, resume="s-0123456789abcdef01234567" if case == "unknown" else session)
+        assert (reply["type"], reply["code"]) == ("rejected", "unknown_session")
+        assert "without `resume`" in reply["reason"]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == CLOSE_POLICY
+    with venue.client.websocket_connect("/solvers/v1") as ws:
+        assert login(ws)["type"] == "authenticated"  # a fresh login still works

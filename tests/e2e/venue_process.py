@@ -77,9 +77,10 @@ class VenueStack:
         self.wait_for(lambda: self._healthy(), f"{name} serving /healthz")
         return venue
 
-    def start_solver(self) -> Process:
-        """The bundled baseline solver, connected over the venue's WebSocket like any third party."""
-        env = {"VENUE_SOLVER_KEY": self.net.manifest.account("solver").private_key}
+    def start_solver(self, key: str | None = None) -> Process:
+        """The bundled baseline solver, connected over the venue's WebSocket like any third party; by default
+        with the keeper's key (the devnet's allow-listed solver account)."""
+        env = {"VENUE_SOLVER_KEY": key or self.net.manifest.account("solver").private_key}
         url = f"ws://127.0.0.1:{self.api_port}/solvers/v1"
         args = [str(SOLVER), "--url", url, "--manifest", str(self.manifest_path)]
         return self._start("solver", args, env)

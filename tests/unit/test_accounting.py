@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -84,7 +84,8 @@ class Venue:
             asyncio.run(self.intents.add(record))
         asyncio.run(self.auctions.record_auction(AuctionRecord(auction_id, 100, NOW, ids, REFERENCE_PRICES)))
         asyncio.run(self.auctions.record_bid(BidRecord(auction_id, SOLVER, BidStatus.WON, 10**38)))
-        return SettlementJob(auction_id, b"", ids, deadline_block=103, status=JobStatus.SETTLED, keeper=KEEPER)
+        return SettlementJob(auction_id, b"", ids, deadline_block=103, status=JobStatus.SETTLED, keeper=KEEPER,
+                             solver=SOLVER)  # fmt: skip
 
     def outcome(self, job: SettlementJob, receipt: Receipt | None) -> None:
         asyncio.run(self.accounting().on_outcome(job, receipt))
@@ -146,7 +147,7 @@ def test_a_settled_cow_pair_is_recorded_with_exact_surplus_attribution_and_gas(v
     assert buyer.attribution == Attribution(cow=ETH, inventory=0, amm={})
     assert (seller.gas_used, buyer.gas_used) == (100_001, 100_000)  # even split, remainder to the first fill
     assert seller.gas_cost == 100_001 * GAS_PRICE
-    assert {r.solver for r in (seller, buyer)} == {SOLVER}  # the winner, not the keeper that sent the call
+    assert {(r.solver, r.submitter) for r in (seller, buyer)} == {(SOLVER, KEEPER)}  # the winner; who sent it
     assert (seller.tx_hash.hex(), seller.block_number, seller.settled_at) == (TX[2:], BLOCK, BLOCK_TIME)
 
 
@@ -156,8 +157,8 @@ def test_a_settled_cow_pair_leaves_both_intents_settled_and_the_settlement_logge
     assert venue.intent(SELLER).record.filled == ETH and venue.intent(BUYER).record.filled == ETH
     assert venue.intent(BUYER).record.status is IntentStatus.SETTLED
     (settlement,) = asyncio.run(venue.auctions.settlements(7))
-    assert (settlement.solver, settlement.outcome, settlement.gas_cost) == (
-        SOLVER, SettlementOutcome.SUCCESS, 200_001 * GAS_PRICE,
+    assert (settlement.solver, settlement.submitter, settlement.outcome, settlement.gas_cost) == (
+        SOLVER, KEEPER, SettlementOutcome.SUCCESS, 200_001 * GAS_PRICE,
     )  # fmt: skip
 
 
@@ -264,7 +265,26 @@ def test_bookkeeping_that_fails_never_reaches_the_keeper_and_the_rest_still_happ
     venue.outcome(job, mined())
     assert venue.records() == []  # no reference prices: nothing to value the fills with
     assert venue.intent(SELLER).record.status is IntentStatus.SETTLED
-    assert [solver for solver, _ in venue.sent] == [KEEPER]  # no winning bid on record: the sender hears it
+    assert [solver for solver, _ in venue.sent] == [SOLVER]  # the job names its winner: it hears the outcome
+
+
+def test_the_winner_comes_from_the_job_even_when_the_bid_log_missed_it(venue: Venue) -> None:
+    job = venue.won(SELLER, BUYER)
+    venue.auctions = MemoryAuctionLog()  # the round crashed between queueing the job and recording its bids
+    asyncio.run(venue.auctions.record_auction(AuctionRecord(7, 100, NOW, job.intent_ids, REFERENCE_PRICES)))
+    venue.decoded = ([fill(SELLER, ETH, 3_000 * USD6), fill(BUYER, 3_000 * USD6, ETH)], [], KEEPER)
+    venue.outcome(job, mined())
+    assert {(r.solver, r.submitter) for r in venue.records()} == {(SOLVER, KEEPER)}
+    (settlement,) = asyncio.run(venue.auctions.settlements(7))
+    assert (settlement.solver, settlement.submitter) == (SOLVER, KEEPER)
+
+
+def test_a_job_queued_before_jobs_named_their_winner_takes_it_from_the_bid_log(venue: Venue) -> None:
+    job = replace(venue.won(SELLER, BUYER), solver=None)
+    venue.decoded = ([fill(SELLER, ETH, 3_000 * USD6), fill(BUYER, 3_000 * USD6, ETH)], [], KEEPER)
+    venue.outcome(job, mined())
+    assert {(r.solver, r.submitter) for r in venue.records()} == {(SOLVER, KEEPER)}
+    assert [solver for solver, _ in venue.sent] == [SOLVER]
 
 
 def test_logs_that_cannot_be_decoded_leave_the_intents_won_for_an_operator(venue: Venue) -> None:

@@ -262,6 +262,28 @@ def test_copies_of_one_bid_are_simulated_once_and_the_tie_goes_to_the_lower_solv
     asyncio.run(scenario())
 
 
+def test_every_bid_is_recorded_with_the_score_it_claimed_which_never_ranks_it() -> None:
+    async def scenario() -> None:
+        v = venue()
+        await accept(v, ALICE_SELLS, BOB_BUYS)
+
+        async def bids(auction_id: int) -> None:
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_A, 3_000), claimed_score=1))
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_B, 2_990), claimed_score=10**40))
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_C, 2_800), claimed_score=7))  # limit
+            await v.house.receive_bid(replace(cow_bid(auction_id, SOLVER_C, 2_800), claimed_score=8))  # counted
+
+        report = await a_round(v, bids)
+        assert report.winner is not None and report.winner.lower() == SOLVER_A.lower()
+        recorded = {b.solver.lower(): (b.status, b.claimed_score) for b in await v.log.bids(report.auction_id)}
+        assert recorded == {
+            SOLVER_A.lower(): (BidStatus.WON, 1), SOLVER_B.lower(): (BidStatus.LOST, 10**40),
+            SOLVER_C.lower(): (BidStatus.DISCARDED, 8),
+        }  # fmt: skip
+
+    asyncio.run(scenario())
+
+
 def test_late_repeated_and_misaddressed_bids_are_refused_with_a_code() -> None:
     async def scenario() -> None:
         v = venue()
@@ -279,7 +301,7 @@ def test_late_repeated_and_misaddressed_bids_are_refused_with_a_code() -> None:
         assert codes == ["unknown_auction", "too_many_bids"]
         with pytest.raises(BidRefused) as late:
             await v.house.receive_bid(cow_bid(report.auction_id, SOLVER_B, 3_000))
-        assert late.value.code == "unknown_auction"  # the round is closed
+        assert late.value.code == "late"  # the round is closed; ids it never opened stay unknown_auction
 
     asyncio.run(scenario())
 

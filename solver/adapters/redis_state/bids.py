@@ -1,8 +1,9 @@
 """The bid book in Redis: per auction, a deadline key, a list of bids and a per-solver bid count.
 
 Bids are checked and appended by one script (open, on time, under the per-solver limit), and `close`
-takes the list and removes the auction in another, so a bid is either in the closed list or refused.
-Keys expire after `KEEP_S` in case a leader dies between open and close.
+takes the list and marks the auction closed in another, so a bid is either in the closed list or refused
+(`late`: the deadline key stays, as "closed", for `KEEP_S`, like the in-process book's memory of closed
+auctions). Keys expire after `KEEP_S` in case a leader dies between open and close.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from redis.asyncio import Redis
 from solver.domain.auction import BidRefused, Solution
 from solver.domain.primitives import address
 
-from ..inprocess import bid_name
+from ..inprocess import KEEP_CLOSED_S, bid_name, closed_refusal
 
-KEEP_S = 600
+KEEP_S = KEEP_CLOSED_S
+CLOSED = "closed"  # the deadline key's value once the auction's bidding has closed
 
 # KEYS: deadline, bids, counts, serial. ARGV: now, solver, max bids, payload, seconds to keep.
-# Returns a positive serial, or 0 unknown auction, -1 late, -2 too many bids.
-_SUBMIT = """
+# Returns a positive serial, or 0 unknown auction, -1 past its deadline, -2 too many bids, -3 closed.
+_SUBMIT = f"""
 local deadline = redis.call('GET', KEYS[1])
 if not deadline then return 0 end
+if deadline == '{CLOSED}' then return -3 end
 if tonumber(ARGV[1]) > tonumber(deadline) then return -1 end
 if tonumber(redis.call('HGET', KEYS[3], ARGV[2]) or '0') >= tonumber(ARGV[3]) then return -2 end
 redis.call('HINCRBY', KEYS[3], ARGV[2], 1)
@@ -32,10 +35,14 @@ redis.call('EXPIRE', KEYS[2], ARGV[5])
 redis.call('EXPIRE', KEYS[3], ARGV[5])
 return serial
 """
-# KEYS: deadline, bids, counts. Returns the bids and forgets the auction.
-_CLOSE = """
+# KEYS: deadline, bids, counts. ARGV: seconds to keep the closed marker. Returns the bids; an auction that
+# was open is marked closed, its bids and counts forgotten.
+_CLOSE = f"""
 local bids = redis.call('LRANGE', KEYS[2], 0, -1)
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('SET', KEYS[1], '{CLOSED}', 'EX', ARGV[1])
+end
+redis.call('DEL', KEYS[2], KEYS[3])
 return bids
 """
 
@@ -72,6 +79,8 @@ class RedisBidBook:
             raise BidRefused("late", "the auction's deadline has passed")
         if serial == -2:
             raise BidRefused("too_many_bids", f"at most {self._max} bids per auction")
+        if serial == -3:
+            raise closed_refusal(solution.auction_id)
         return bid_name(solution.auction_id, serial)
 
     async def bidders(self, auction_id: int) -> set[str]:
@@ -79,7 +88,7 @@ class RedisBidBook:
         return {k.decode() if isinstance(k, bytes) else str(k) for k in counts}
 
     async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
-        raw_bids = await self._close(keys=self._keys(auction_id))
+        raw_bids = await self._close(keys=self._keys(auction_id), args=[KEEP_S])
         bids = []
         for raw in raw_bids:
             serial, _, payload = bytes(raw).partition(b" ")

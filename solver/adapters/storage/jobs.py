@@ -94,7 +94,7 @@ class SqlJobQueue:
         return [rows.settlement_job(row, by_job[row["auction_id"]]) for row in job_rows]
 
 
-# What a save may change; calldata, intent ids and deadline are fixed when the job is added.
+# What a save may change; calldata, intent ids, deadline and the winning solver are fixed when the job is added.
 _MUTABLE = frozenset({"status", "keeper", "nonce", "reason", "version"})
 
 

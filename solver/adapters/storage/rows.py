@@ -63,7 +63,7 @@ def stored_intent(row: Row) -> StoredIntent:
 _FILL_FIELDS = (
     "tx_hash", "intent_id", "auction_id", "solver", "block_number", "owner", "sell_token", "buy_token",
     "executed_sell", "executed_buy", "surplus", "surplus_value", "volume_value", "gas_used", "gas_cost",
-    "settled_at",
+    "settled_at", "submitter",
 )  # fmt: skip
 _PRICES = ("clearing_price", "limit_price", "reference_price")
 _RATIOS = (*_PRICES, "slippage_bps")
@@ -126,7 +126,9 @@ def bid_record(row: Row) -> BidRecord:
     return BidRecord(**{name: row[name] for name in _BID_FIELDS}, status=BidStatus(row["status"]))
 
 
-_SETTLEMENT_FIELDS = ("tx_hash", "auction_id", "solver", "block_number", "gas_used", "effective_gas_price")
+_SETTLEMENT_FIELDS = (
+    "tx_hash", "auction_id", "solver", "block_number", "gas_used", "effective_gas_price", "submitter",
+)  # fmt: skip
 
 
 def settlement_row(settlement: SettlementRecord) -> dict[str, Any]:
@@ -138,7 +140,9 @@ def settlement_record(row: Row) -> SettlementRecord:
     return SettlementRecord(**fields, outcome=SettlementOutcome(row["outcome"]))
 
 
-_JOB_FIELDS = ("auction_id", "calldata", "intent_ids", "deadline_block", "keeper", "nonce", "reason", "version")
+_JOB_FIELDS = (
+    "auction_id", "calldata", "intent_ids", "deadline_block", "keeper", "nonce", "reason", "version", "solver",
+)  # fmt: skip
 _TX_FIELDS = ("raw", "gas_limit", "max_fee_per_gas", "max_priority_fee_per_gas")
 
 

@@ -175,6 +175,7 @@ settlements = sa.Table(
     sa.Column("gas_used", amount(), nullable=False),
     sa.Column("effective_gas_price", amount(), nullable=False),
     sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("submitter", address(), nullable=True),  # the keeper that sent it (NULL: recorded before 0004)
 )
 
 fills = sa.Table(
@@ -206,6 +207,7 @@ fills = sa.Table(
     sa.Column("gas_used", amount(), nullable=False),
     sa.Column("gas_cost", amount(), nullable=False),
     sa.Column("settled_at", sa.Double(), nullable=False, index=True),
+    sa.Column("submitter", address(), nullable=True),  # the keeper that sent the settlement (NULL: before 0004)
     sa.Index("ix_fills_intent_id", "intent_id"),
 )
 
@@ -234,6 +236,7 @@ settlement_jobs = sa.Table(
     sa.Column("nonce", amount(), nullable=True),
     sa.Column("reason", sa.Text(), nullable=True),
     sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("solver", address(), nullable=True),  # the winning solver (NULL: a job queued before 0004)
     sa.Index("ix_settlement_jobs_status_auction_id", "status", "auction_id"),  # claim: the oldest pending job
     sa.Index("ix_settlement_jobs_keeper_status", "keeper", "status"),  # in_flight: a keeper's sending jobs
 )
