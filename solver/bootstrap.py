@@ -36,6 +36,7 @@ from solver.adapters.inprocess import MemoryBidBook, SoleLease
 from solver.adapters.storage import Storage, open_storage
 from solver.api.app import create_app
 from solver.api.protocol import AuctionDto, bid_from_json, bid_to_json
+from solver.api.ratelimit import SharedBuckets
 from solver.api.ws import Solvers, serve_solver
 from solver.demo import REFERENCE_USD, reference_price
 from solver.domain.auction import Auction, TokenInfo
@@ -69,6 +70,7 @@ class Shared:
     lease: Lease
     solvers: SolverRelay
     resync: Callable[[], Awaitable[object]]  # run by each new round leader
+    rate_limits: SharedBuckets | None = None  # per-client buckets shared by the API processes (Redis)
 
 
 class SolverRelay(Broadcaster, Solvers, Protocol):
@@ -149,7 +151,7 @@ async def venue(settings: Settings, manifest: Manifest) -> AsyncIterator[Venue]:
     if settings.keeper_key is None and settings.keeper_address is None:
         raise ValueError("VENUE_KEEPER_KEY or VENUE_KEEPER_ADDRESS is required: bids are simulated as the keeper")
     storage = await open_storage(settings.database_url)
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=settings.rpc_timeout_s))
     hub = SolverHub()
     try:
         async with shared_state(settings, storage.intents, hub) as shared:
@@ -178,7 +180,7 @@ async def shared_state(settings: Settings, store: IntentStore, hub: SolverHub) -
     try:
         yield Shared(
             intents, redis_state.RedisBidBook(redis, prefix, bid_to_json, bid_from_json),
-            redis_state.RedisLease(redis, prefix), relay, intents.resync,
+            redis_state.RedisLease(redis, prefix), relay, intents.resync, redis_state.RedisTokenBuckets(redis, prefix),
         )  # fmt: skip
     finally:
         await relay.stop()
@@ -194,13 +196,14 @@ def _wire(
     reader = OwnerStateReader(settings.rpc_url, settlement, manifest.contracts["spender"], session)
     domain = Eip712Domain(manifest.chain_id, settlement)
     policy = IntakePolicy(domain, frozenset(t.address for t in manifest.tokens.values()))
-    intake = IntakeService(shared.intents, CoalescingOwnerStates(reader), policy, RpcEip1271Verifier(rpc))
+    intake = IntakeService(shared.intents, CoalescingOwnerStates(reader), policy, RpcEip1271Verifier(rpc),
+                           max_live=settings.max_live_intents)  # fmt: skip
     keeper_account = None if settings.keeper_key is None else EthAccount.from_key(settings.keeper_key.reveal())
     sender = keeper_account.address if keeper_account is not None else str(settings.keeper_address)
     chain_errors = contract_errors()
     chain = RpcKeeperChain(rpc, settlement, chain_errors)
     jobs = storage.jobs  # durable with SQL: a separate keeper process (scripts/keeper.py) can take them
-    snapshots = PoolSnapshots(connect(settings.rpc_url), manifest)
+    snapshots = PoolSnapshots(connect(settings.rpc_url, timeout_s=settings.rpc_timeout_s), manifest)
     inventory = frozenset({manifest.account("inventory").address})
     house = AuctionHouse(
         shared.intents, storage.auctions, jobs, ChainView(reader), snapshots,
@@ -236,6 +239,8 @@ def _wire(
     app = create_app(
         intake, ready, settings.max_body_bytes, settings.rate_limit_per_s, settings.rate_limit_burst,
         fills=storage.fills, quotes=quotes, auctions=storage.auctions,
+        read_rate_per_s=settings.read_rate_limit_per_s, read_burst=settings.read_rate_limit_burst,
+        rate_clients=settings.rate_limit_clients, shared_limits=shared.rate_limits,
     )  # fmt: skip
     solvers = _is_solver(rpc, settlement)
 

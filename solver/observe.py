@@ -23,6 +23,13 @@ ACCEPT_SECONDS = Histogram(
     "venue_intent_accept_seconds", "Time from request to durable accept", registry=REGISTRY,
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
 )  # fmt: skip
+OUTAGES = Counter("venue_outages_total", "Requests answered 503, by code", ["code"], registry=REGISTRY)
+RATE_LIMIT_FALLBACKS = Counter(
+    "venue_rate_limit_fallbacks_total",
+    "Rate-limit decisions made locally because Redis failed",
+    ["bucket", "error"],
+    registry=REGISTRY,
+)
 AUCTIONS = Counter("venue_auctions_total", "Auctions broadcast", registry=REGISTRY)
 BIDS = Counter("venue_bids_total", "Bids by outcome", ["outcome"], registry=REGISTRY)
 SETTLEMENTS = Counter("venue_settlements_total", "Settlements by outcome", ["outcome"], registry=REGISTRY)
@@ -41,6 +48,18 @@ def intent_accepted(intent_id: bytes, owner: str, seconds: float) -> None:
     INTENTS_ACCEPTED.inc()
     ACCEPT_SECONDS.observe(seconds)
     _emit("intent_accepted", intent_id="0x" + intent_id.hex(), owner=owner, ms=round(seconds * 1e3, 2))
+
+
+def outage(code: str, detail: str) -> None:
+    """A request answered 503: the database, the chain node or Redis failed it."""
+    OUTAGES.labels(code).inc()
+    _emit("outage", code=code, detail=detail[:300])
+
+
+def rate_limit_fallback(bucket: str, error: str) -> None:
+    """The shared rate limiter (Redis) failed; this process's own bucket decided. Counted, not logged: it
+    happens on every request while Redis is down."""
+    RATE_LIMIT_FALLBACKS.labels(bucket, error).inc()
 
 
 def intent_rejected(code: str, reason: str) -> None:

@@ -11,6 +11,7 @@ from fractions import Fraction
 from typing import Protocol
 
 from solver.domain.auction import Solution
+from solver.domain.commitments import Budget
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.records import (
     AuctionRecord,
@@ -45,13 +46,32 @@ class StorageUnavailable(StorageError):
     """The backing database could not be reached or timed out."""
 
 
+# Outages of the other infrastructure the services read through. Adapters translate their libraries' errors
+# into these where they enter (so that the API's one error table answers each with a 503 of its own code).
+
+
+class ChainUnavailable(Exception):
+    """The chain node could not answer a read the venue needs: unreachable, timed out, or answered an error
+    or something unreadable (a revert a caller interprets, such as an EIP-1271 "no", is not an outage)."""
+
+
+class StateUnavailable(Exception):
+    """The shared venue state (Redis: the open intent pool, bid book, lease, rate limits) could not be
+    reached or timed out."""
+
+
 class IntentStore(Protocol):
     """Accepted intents with their lifecycle status and fill progress. Every write is durable on return."""
 
-    async def add(self, record: IntentRecord) -> StoredIntent:
+    async def add(self, record: IntentRecord, budget: Budget | None = None) -> StoredIntent:
         """Store `record` (version 1) and return it wrapped as given (`result.record is record`). The same
-        intent id again returns what is stored (another object); another intent with the same owner and
-        nonce raises Conflict."""
+        intent id again returns what is stored (another object), whatever the budget; another intent with the
+        same owner and nonce raises Conflict.
+
+        With a `budget`, a new intent is stored only if `commitments.admit` passes on the owner's live
+        intents as stored (the Commitment), computed and acted on atomically with the insert, so that two
+        intents of one owner, from this process or another sharing the store, are never admitted on the
+        same figures; otherwise admit's Rejected is raised and nothing is stored."""
         ...
 
     async def get(self, intent_id: bytes) -> StoredIntent | None: ...

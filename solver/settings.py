@@ -50,6 +50,11 @@ class Settings:
     max_body_bytes: int = 16_384  # a signed intent is ~1 KB of JSON
     rate_limit_per_s: float = 50.0  # per client address, token bucket refill
     rate_limit_burst: int = 100
+    read_rate_limit_per_s: float = 100.0  # GETs per client address: a bucket of their own (probes exempt)
+    read_rate_limit_burst: int = 200
+    rate_limit_clients: int = 100_000  # client buckets a process keeps at most (idle ones are pruned anyway)
+    max_live_intents: int = 1_000  # live (non-terminal) intents per owner, all tokens together
+    rpc_timeout_s: float = 10.0  # seconds per JSON-RPC request from the API before it answers 503
     keeper_key: Secret | None = None
     keeper_address: str | None = None  # without the key (API role): whose settle calls are simulated
     solver_key: Secret | None = None

@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PREFERRED_BINDIR = Path("/usr/lib/postgresql/15/bin")
@@ -27,6 +27,8 @@ class PostgresServer:
     host: str
     port: int
     user: str = "postgres"
+    # pg_ctl's arguments for `stop` and `start` (an outage a test injects); None for a server not started here.
+    control: tuple[Path, Path, str | None, str] | None = field(default=None, compare=False, repr=False)
 
     def url(self, database: str = "postgres") -> str:
         """A SQLAlchemy asyncpg URL for `database` (trust auth: no password)."""
@@ -35,6 +37,18 @@ class PostgresServer:
     def dsn(self, database: str = "postgres") -> str:
         """The same for asyncpg itself."""
         return f"postgresql://{self.user}@{self.host}:{self.port}/{database}"
+
+    def stop(self) -> None:
+        """Stop the server at once (`immediate`: connections are cut, as in a crash)."""
+        assert self.control is not None, "not a server running_postgres started"
+        binaries, data, run_as, _ = self.control
+        _run(run_as, binaries / "pg_ctl", "-D", data, "-m", "immediate", "-w", "stop")
+
+    def start(self) -> None:
+        """Start it again after `stop`, on the same port."""
+        assert self.control is not None, "not a server running_postgres started"
+        binaries, data, run_as, options = self.control
+        _run(run_as, binaries / "pg_ctl", "-D", data, "-l", data.parent / "server.log", "-w", "-o", options, "start")
 
 
 def bindir() -> Path | None:
@@ -64,9 +78,10 @@ def running_postgres(binaries: Path, settings: tuple[str, ...] = SERVER_SETTINGS
         options = " ".join(("-p", str(port), "-k", str(root), "-c", "listen_addresses=127.0.0.1", *settings))
         _run(run_as, binaries / "pg_ctl", "-D", data, "-l", root / "server.log", "-w", "-o", options, "start")
         try:
-            yield PostgresServer("127.0.0.1", port)
+            yield PostgresServer("127.0.0.1", port, control=(binaries, data, run_as, options))
         finally:
-            _run(run_as, binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
+            if (data / "postmaster.pid").exists():  # a test may have stopped it already
+                _run(run_as, binaries / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.postgres import free_port
@@ -23,9 +23,16 @@ from tests.postgres import free_port
 class RedisServer:
     host: str
     port: int
+    process: subprocess.Popen[bytes] | None = field(default=None, compare=False, repr=False)
 
     def url(self, db: int = 0) -> str:
         return f"redis://{self.host}:{self.port}/{db}"
+
+    def stop(self) -> None:
+        """Stop the server now (an outage for the test); the context manager's exit is then a no-op."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
 
 
 def binary() -> str | None:
@@ -46,7 +53,7 @@ def running_redis(executable: str) -> Iterator[RedisServer]:
     )  # fmt: skip
     try:
         _wait_until_listening(port, process)
-        yield RedisServer("127.0.0.1", port)
+        yield RedisServer("127.0.0.1", port, process)
     finally:
         process.terminate()
         try:

@@ -16,7 +16,7 @@ from solver.domain.batch import SigningScheme
 from solver.domain.errors import InvalidIntent
 from solver.domain.intake import RejectCode, Rejected
 from solver.domain.intent import Intent, IntentKind
-from solver.domain.lifecycle import IntentRecord
+from solver.domain.lifecycle import IntentRecord, ReportedStatus
 from solver.domain.primitives import UINT256_MAX, ZERO_ADDRESS
 from solver.domain.records import FillRecord
 
@@ -28,25 +28,43 @@ SCHEMES = {"eip712": SigningScheme.EIP712, "eip1271": SigningScheme.EIP1271}
 
 
 class IntentBody(BaseModel):
-    """An intent as wallets POST it, with the domain it was signed for."""
+    """An intent as wallets POST it, with the domain it was signed for. Every field but `chainId`,
+    `settlement`, `signingScheme`, `signature` and `quoteId` is part of the signed EIP-712 `Intent`."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    chain_id: int = Field(alias="chainId")
-    settlement: str
-    owner: str
-    sell_token: str = Field(alias="sellToken")
-    buy_token: str = Field(alias="buyToken")
-    receiver: str = ZERO_ADDRESS
-    sell_amount: str = Field(alias="sellAmount", description="decimal string, sell-token base units")
-    buy_amount: str = Field(alias="buyAmount", description="decimal string, buy-token base units")
-    valid_to: int = Field(alias="validTo", description="unix seconds")
-    nonce: str = Field(description="decimal string, unordered nonce")
-    kind: Literal["sell", "buy"]
-    partially_fillable: bool = Field(default=False, alias="partiallyFillable")
-    app_data: str = Field(default="0x" + "00" * 32, alias="appData")
-    signing_scheme: Literal["eip712", "eip1271"] = Field(default="eip712", alias="signingScheme")
-    signature: str
+    chain_id: int = Field(alias="chainId", description="the EIP-712 domain's chain id")
+    settlement: str = Field(description="0x address: the EIP-712 domain's verifying contract")
+    owner: str = Field(description="0x address: the signer (EOA) or the EIP-1271 wallet; pays the sell token")
+    sell_token: str = Field(alias="sellToken", description="0x address of the token the owner gives")
+    buy_token: str = Field(alias="buyToken", description="0x address of the token the owner receives")
+    receiver: str = Field(default=ZERO_ADDRESS, description="0x address paid the buy token; zero: the owner")
+    sell_amount: str = Field(
+        alias="sellAmount",
+        description="decimal string, sell-token base units: exact for kind=sell, the most paid for kind=buy",
+    )
+    buy_amount: str = Field(
+        alias="buyAmount",
+        description="decimal string, buy-token base units: the least received for kind=sell, exact for kind=buy",
+    )
+    valid_to: int = Field(alias="validTo", description="unix seconds: the last second the intent may settle in")
+    nonce: str = Field(description="decimal string, unordered nonce (bit nonce & 255 of word nonce >> 8)")
+    kind: Literal["sell", "buy"] = Field(
+        description="sell: sellAmount is exact and buyAmount the minimum to receive; buy: buyAmount is exact and "
+        "sellAmount the maximum to pay. The limit price is buyAmount / sellAmount either way."
+    )
+    partially_fillable: bool = Field(
+        default=False,
+        alias="partiallyFillable",
+        description="false: fill-or-kill, the exact amount at once or nothing; true: may fill in parts, each at "
+        "or above the limit price, up to the exact amount in total",
+    )
+    app_data: str = Field(default="0x" + "00" * 32, alias="appData", description="0x, 32 bytes: off-chain metadata")
+    signing_scheme: Literal["eip712", "eip1271"] = Field(
+        default="eip712", alias="signingScheme", description="eip712: a 65-byte ECDSA signature of the owner (EOA, "
+        "low s); eip1271: bytes the owner contract's isValidSignature accepts"
+    )  # fmt: skip
+    signature: str = Field(description="0x hex")
     quote_id: str | None = Field(
         default=None,
         alias="quoteId",
@@ -99,39 +117,60 @@ class CancelBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signature: str
+    signature: str = Field(description="0x hex: ECDSA of the owner, or what its EIP-1271 wallet accepts")
 
     def signature_bytes(self) -> bytes:
         return _hex(self.signature, "signature")
 
 
-class IntentView(BaseModel):
-    """An accepted intent with its status, as the read endpoints return it."""
+STATUS_DESCRIPTION = (
+    "open: waiting for an auction; partially_filled: open again for its remainder after one or more fills "
+    "(a fill-or-kill intent never is); in_auction: offered in the current round; won: in a winning solution, "
+    "waiting for the keeper; settling: its settlement transaction was sent; settled: fully executed; expired: "
+    "validTo passed before it was fully executed; cancelled: cancelled by its owner (off-chain signature or "
+    "on-chain nonce); failed: can never settle"
+)
 
-    id: str
-    status: str
+
+class IntentAccepted(BaseModel):
+    """The answer to a POSTed intent: its id (the EIP-712 digest) and its status now."""
+
+    id: str = Field(description="0x, 32 bytes: the intent's EIP-712 digest, as the settlement emits it")
+    status: ReportedStatus = Field(
+        description="open when just accepted, else a repeat's status now. " + STATUS_DESCRIPTION
+    )
+
+
+class IntentView(BaseModel):
+    """An accepted intent with its status, fill progress and fills, as every read returns it."""
+
+    id: str = Field(description="0x, 32 bytes: the intent's EIP-712 digest")
+    status: ReportedStatus = Field(description=STATUS_DESCRIPTION)
     owner: str
     sell_token: str = Field(serialization_alias="sellToken")
     buy_token: str = Field(serialization_alias="buyToken")
-    sell_amount: str = Field(serialization_alias="sellAmount")
-    buy_amount: str = Field(serialization_alias="buyAmount")
-    kind: str
+    sell_amount: str = Field(serialization_alias="sellAmount", description="decimal string, sell-token base units")
+    buy_amount: str = Field(serialization_alias="buyAmount", description="decimal string, buy-token base units")
+    kind: Literal["sell", "buy"] = Field(description="sell: sellAmount exact; buy: buyAmount exact")
     partially_fillable: bool = Field(serialization_alias="partiallyFillable")
-    valid_to: int = Field(serialization_alias="validTo")
-    nonce: str
-    filled: str
-    accepted_at: float = Field(serialization_alias="acceptedAt")
-    fills: list[FillView] | None = Field(default=None, description="its settled fills (single-intent reads)")
+    valid_to: int = Field(serialization_alias="validTo", description="unix seconds")
+    nonce: str = Field(description="decimal string")
+    filled: str = Field(description="decimal string: units of the exact side (sellAmount for sell, buyAmount for buy) "
+                        "executed so far")  # fmt: skip
+    remaining: str = Field(description="decimal string: units of the exact side still to execute (exact amount "
+                           "minus filled)")  # fmt: skip
+    accepted_at: float = Field(serialization_alias="acceptedAt", description="unix seconds")
+    fills: list[FillView] = Field(description="its settled fills, oldest first")
 
     @classmethod
-    def from_domain(cls, record: IntentRecord, fills: list[FillRecord] | None = None) -> IntentView:
+    def from_domain(cls, record: IntentRecord, fills: list[FillRecord]) -> IntentView:
         i = record.intent
         return cls(
-            id="0x" + record.intent_id.hex(), status=record.status.value, owner=i.owner, sell_token=i.sell_token,
+            id="0x" + record.intent_id.hex(), status=record.reported_status, owner=i.owner, sell_token=i.sell_token,
             buy_token=i.buy_token, sell_amount=str(i.sell_amount), buy_amount=str(i.buy_amount),
-            kind=i.kind.name.lower(), partially_fillable=i.partially_fillable, valid_to=i.valid_to,
-            nonce=str(i.nonce), filled=str(record.filled), accepted_at=record.accepted_at,
-            fills=None if fills is None else [FillView.from_domain(f) for f in fills],
+            kind="buy" if i.kind is IntentKind.BUY else "sell", partially_fillable=i.partially_fillable,
+            valid_to=i.valid_to, nonce=str(i.nonce), filled=str(record.filled), remaining=str(record.remaining),
+            accepted_at=record.accepted_at, fills=[FillView.from_domain(f) for f in fills],
         )  # fmt: skip
 
 

@@ -21,11 +21,11 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from solver.domain.intake import Rejected
+from solver.domain.lifecycle import ReportedStatus
 from solver.services.intake import IntakeService, QuoteCitation
 
 from .dto import IntentBody, intent_of, quote_id_of
-from .errors import rejection_response
+from .errors import rejection_of, rejection_response
 
 PATH = "/v1/intents"
 # The body's keys by JSON type, as IntentBody declares them (a unit test holds the two together).
@@ -38,6 +38,7 @@ _FIELDS = IntentBody.model_fields
 DEFAULTS = {f.alias or name: f.default for name, f in _FIELDS.items() if not f.is_required()}
 REQUIRED = frozenset(f.alias or name for name, f in _FIELDS.items() if f.is_required())
 _JSON = b"application/json"
+_STATUS = {status: status.value.encode() for status in ReportedStatus}
 
 Cite = Callable[[bytes | None], QuoteCitation | None]
 
@@ -55,7 +56,7 @@ class FastIntake:
         messages: list[Message] = []
         try:
             body = await _read_body(receive, messages)
-        except Exception as exc:  # e.g. BodyTooLarge: the route meets it again where FastAPI answers it
+        except Exception as exc:  # e.g. BodyTooLarge: the route meets it again, and answers it as it answers that
             await self.app(scope, _replay(messages, receive, exc), send)
             return
         fields = parse(body) if body is not None and _is_json(scope) else None
@@ -75,10 +76,14 @@ class FastIntake:
             accepted = await self.intake.submit(
                 intent, signature, scheme, fields["chainId"], fields["settlement"], quote
             )
-        except Rejected as exc:
-            await rejection_response(exc)(scope, receive, send)
+        except Exception as exc:  # a refusal or an outage, answered as the route answers it; else a bug
+            rejected = rejection_of(exc)
+            if rejected is None:
+                raise
+            await rejection_response(rejected)(scope, receive, send)
             return
-        answer = b'{"id":"0x' + accepted.intent_id.hex().encode() + b'"}'
+        # IntentAccepted as FastAPI serializes it (a test holds the two paths' bytes equal).
+        answer = b'{"id":"0x' + accepted.intent_id.hex().encode() + b'","status":"' + _STATUS[accepted.status] + b'"}'
         headers = [(b"content-length", str(len(answer)).encode()), (b"content-type", _JSON)]
         await send({"type": "http.response.start", "status": 201 if accepted.created else 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})

@@ -67,11 +67,22 @@ class FillView(BaseModel):
     sell_token: str = Field(serialization_alias="sellToken")
     buy_token: str = Field(serialization_alias="buyToken")
     kind: str
-    executed_sell: str = Field(serialization_alias="executedSell")
-    executed_buy: str = Field(serialization_alias="executedBuy")
-    clearing_price: Ratio = Field(serialization_alias="clearingPrice")
-    limit_price: Ratio = Field(serialization_alias="limitPrice")
-    reference_price: Ratio = Field(serialization_alias="referencePrice")
+    executed_sell: str = Field(serialization_alias="executedSell", description="sell-token base units paid")
+    executed_buy: str = Field(serialization_alias="executedBuy", description="buy-token base units received")
+    clearing_price: Ratio = Field(
+        serialization_alias="clearingPrice",
+        description="buy-token base units per sell-token base unit the batch cleared at (its uniform prices, "
+        "p_sell / p_buy), as an exact reduced fraction and a decimal",
+    )
+    limit_price: Ratio = Field(
+        serialization_alias="limitPrice",
+        description="buy-token base units per sell-token base unit the intent signed for, buyAmount / sellAmount "
+        "(either kind): the worst rate it accepts, so clearingPrice is at or above it",
+    )
+    reference_price: Ratio = Field(
+        serialization_alias="referencePrice",
+        description="buy-token base units per sell-token base unit at the auction's reference prices",
+    )
     surplus: str = Field(description="buy units for sell intents, sell units for buy intents")
     surplus_value: str = Field(serialization_alias="surplusValue", description="numeraire units")
     volume_value: str = Field(serialization_alias="volumeValue", description="numeraire units")

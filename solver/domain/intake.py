@@ -32,14 +32,21 @@ class RejectCode(enum.Enum):
     INSUFFICIENT_BALANCE = "insufficient_balance"
     INSUFFICIENT_ALLOWANCE = "insufficient_allowance"
     CONFLICT = "conflict"  # another intent with the same owner and nonce was accepted
+    INTENT_CANCELLED = "intent_cancelled"  # the same intent again, after it was cancelled: sign a new one
+    TOO_MANY_INTENTS = "too_many_intents"  # the owner already has the most live intents a venue keeps per owner
     NOT_FOUND = "not_found"
     NOT_CANCELLABLE = "not_cancellable"  # already won, settling or finished
     RATE_LIMITED = "rate_limited"
     BODY_TOO_LARGE = "body_too_large"
+    METHOD_NOT_ALLOWED = "method_not_allowed"  # e.g. GET on a POST-only path
     NO_ROUTE = "no_route"  # a quote: no pool route between the tokens can fill the amount
     UNKNOWN_QUOTE = "unknown_quote"  # an intent cites a quote id the venue never issued
     QUOTE_EXPIRED = "quote_expired"  # an intent cites a quote past its expiry
     QUOTE_MISMATCH = "quote_mismatch"  # an intent cites a quote for other tokens or the other kind
+    # Outages: the request may be fine, the venue cannot serve it now (retry after the Retry-After header).
+    STORAGE_UNAVAILABLE = "storage_unavailable"  # the database
+    CHAIN_UNAVAILABLE = "chain_unavailable"  # the chain node (owner state, EIP-1271, pool snapshots)
+    STATE_UNAVAILABLE = "state_unavailable"  # the shared venue state (Redis)
 
 
 class Rejected(DomainError):

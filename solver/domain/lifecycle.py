@@ -22,6 +22,25 @@ class IntentStatus(enum.Enum):
 
 
 TERMINAL = frozenset({IntentStatus.SETTLED, IntentStatus.EXPIRED, IntentStatus.CANCELLED, IntentStatus.FAILED})
+LIVE = frozenset(IntentStatus) - TERMINAL  # may still be auctioned or settled
+
+
+class ReportedStatus(enum.Enum):
+    """An intent's status as the API reports it: the stored status, except that an OPEN intent with part
+    of it filled reads `partially_filled`. A view, not a stored status: the store, the shared pool and the
+    auction rounds keep it OPEN (they query by status, and it is auctioned like any open intent, for its
+    remainder); only reads tell the two apart, from `filled`."""
+
+    OPEN = "open"
+    PARTIALLY_FILLED = "partially_filled"  # open again for its remainder after one or more fills
+    IN_AUCTION = "in_auction"
+    WON = "won"
+    SETTLING = "settling"
+    SETTLED = "settled"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
 
 # Which status may follow which. A reverted or lost settlement sends the intent back to OPEN.
 TRANSITIONS: dict[IntentStatus, frozenset[IntentStatus]] = {
@@ -63,3 +82,10 @@ class IntentRecord:
     @property
     def remaining(self) -> int:
         return self.intent.full_amount - self.filled
+
+    @property
+    def reported_status(self) -> ReportedStatus:
+        """The status reads show (see ReportedStatus)."""
+        if self.status is IntentStatus.OPEN and self.filled > 0:
+            return ReportedStatus.PARTIALLY_FILLED
+        return ReportedStatus(self.status.value)

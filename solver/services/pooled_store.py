@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from solver.domain.commitments import Budget
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.records import StatusChange, StoredIntent
 from solver.ports import IntentStore, OpenIntentPool, StaleVersion
@@ -21,8 +22,8 @@ class PooledIntentStore:
     def __init__(self, store: IntentStore, pool: OpenIntentPool) -> None:
         self._store, self._pool = store, pool
 
-    async def add(self, record: IntentRecord) -> StoredIntent:
-        stored = await self._store.add(record)
+    async def add(self, record: IntentRecord, budget: Budget | None = None) -> StoredIntent:
+        stored = await self._store.add(record, budget)
         await self._follow([stored])
         return stored
 

@@ -189,7 +189,8 @@ def test_a_flood_from_one_client_is_rate_limited_with_a_clear_429() -> None:
     codes = [asyncio.run(client.post("/v1/intents", json=body_for(an_intent(nonce=n)))).status_code for n in range(5)]
     assert codes == [201, 201, 201, 429, 429]
     limited = asyncio.run(client.post("/v1/intents", json=body_for(an_intent(nonce=9))))
-    assert limited.json()["code"] == "rate_limited" and limited.headers["retry-after"] == "1"
+    # Retry-After: the whole seconds until the empty bucket has a token again, 1 / (0.001 per second).
+    assert limited.json()["code"] == "rate_limited" and limited.headers["retry-after"] == "1000"
 
 
 def test_unknown_ids_and_bad_owner_addresses_are_client_errors(venue: Venue) -> None:

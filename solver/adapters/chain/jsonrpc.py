@@ -1,4 +1,9 @@
-"""A small async JSON-RPC client over one aiohttp session: single calls and batches, errors translated."""
+"""A small async JSON-RPC client over one aiohttp session: single calls and batches, errors translated.
+
+Whatever goes wrong on the way is one of two typed errors (both `solver.ports.ChainUnavailable`): the node
+did not answer or answered something that is not a JSON-RPC reply (`RpcUnavailable`), or it answered a
+call with an error object (`RpcError`).
+"""
 
 from __future__ import annotations
 
@@ -26,11 +31,18 @@ class AsyncRpc:
         try:
             async with self._session.post(self.url, json=body) as response:
                 replies = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:  # ValueError: the body is not JSON
             raise RpcUnavailable(f"{len(calls)} call(s) to {self.url}: {exc}") from exc
-        by_id = {r["id"]: r for r in replies}
+        if isinstance(replies, dict) and isinstance(replies.get("error"), dict):  # the whole batch refused
+            error = replies["error"]
+            raise RpcError("batch", int(error.get("code", 0)), str(error.get("message", "")), error.get("data"))
+        by_id = {r.get("id"): r for r in replies if isinstance(r, dict)} if isinstance(replies, list) else {}
+        if any(i not in by_id for i in ids):
+            raise RpcUnavailable(f"{self.url} answered {len(calls)} call(s) with {str(replies)[:200]!r}")
         for i, (method, _) in zip(ids, calls, strict=True):
             error = by_id[i].get("error")
-            if error is not None:
+            if isinstance(error, dict):
                 raise RpcError(method, int(error.get("code", 0)), str(error.get("message", "")), error.get("data"))
-        return [by_id[i]["result"] for i in ids]
+            if error is not None:
+                raise RpcError(method, 0, str(error))
+        return [by_id[i].get("result") for i in ids]

@@ -35,6 +35,7 @@ from web3.types import RPCEndpoint
 from solver.domain.liquidity import Pool
 from solver.domain.liquidity.concentrated import ConcentratedLiquidityPool, initialized_ticks, word_range
 from solver.domain.liquidity.v3_math import compress
+from solver.ports import ChainUnavailable
 
 from .amm import V2_GET_RESERVES, v2_pool_from_reserves
 from .manifest import PoolInfo
@@ -48,7 +49,7 @@ V3_TICK_BITMAP = keccak(text="tickBitmap(int16)")[:4]
 V3_TICKS = keccak(text="ticks(int24)")[:4]
 
 
-class SnapshotError(ChainError):
+class SnapshotError(ChainError, ChainUnavailable):
     """The chain answered something a pool snapshot cannot be built from."""
 
 
@@ -186,7 +187,7 @@ class _Batch:
             raise SnapshotError(f"{type(provider).__name__} cannot send JSON-RPC batches")
         try:
             responses = provider.make_batch_request(batch)
-        except (requests.RequestException, OSError) as exc:
+        except (requests.RequestException, OSError, ValueError) as exc:  # ValueError: not JSON
             raise RpcUnavailable(f"eth_call batch of {len(batch)}: {exc}") from exc
         if not isinstance(responses, list):  # the node rejected the whole batch
             error: dict[str, Any] = dict(responses.get("error") or {})

@@ -15,6 +15,8 @@ import requests
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint
 
+from solver.ports import ChainUnavailable
+
 DEFAULT_TIMEOUT_S = 10.0  # seconds per HTTP request
 _RECEIPT_POLL_S = 0.002  # seconds between receipt polls when the node lacks eth_sendTransactionSync
 _RECEIPT_TIMEOUT_S = 30.0  # seconds to wait for a receipt in that fallback
@@ -29,12 +31,13 @@ class ChainError(Exception):
     """Base of every error raised by the chain adapters."""
 
 
-class RpcUnavailable(ChainError):
-    """The node did not answer (refused, reset, timed out, or HTTP error)."""
+class RpcUnavailable(ChainError, ChainUnavailable):
+    """The node did not answer (refused, reset, timed out, or HTTP error) or answered something unreadable."""
 
 
-class RpcError(ChainError):
-    """The node answered with a JSON-RPC error object."""
+class RpcError(ChainError, ChainUnavailable):
+    """The node answered with a JSON-RPC error object. Callers that read meaning into it (an EIP-1271 wallet
+    that reverts says "no"; a keeper's estimate that reverts) catch it; uncaught, it is an outage."""
 
     def __init__(self, method: str, code: int, message: str, data: Any = None) -> None:
         super().__init__(f"{method}: {message} (code {code})" + (f" data={data}" if data else ""))

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from .bids import RedisBidBook
 from .lease import RedisLease
 from .pool import RedisIntentPool
+from .rate import RedisTokenBuckets
 from .relay import RedisSolverRelay
 
 DEFAULT_PREFIX = "venue"
@@ -19,7 +20,11 @@ DEFAULT_PREFIX = "venue"
 
 def connect(url: str) -> Redis:
     """A client for `url` (redis://host:port/db); connections open lazily, on first use."""
-    return Redis.from_url(url, decode_responses=False, health_check_interval=30)
+    # A refused or unroutable Redis fails fast (seconds) instead of hanging a request on the OS's connect timeout.
+    return Redis.from_url(url, decode_responses=False, health_check_interval=30, socket_connect_timeout=2.0)
 
 
-__all__ = ["DEFAULT_PREFIX", "RedisBidBook", "RedisIntentPool", "RedisLease", "RedisSolverRelay", "connect"]
+__all__ = [
+    "DEFAULT_PREFIX", "RedisBidBook", "RedisIntentPool", "RedisLease", "RedisSolverRelay", "RedisTokenBuckets",
+    "connect",
+]  # fmt: skip

@@ -16,6 +16,7 @@ from solver.domain.auction import BidRefused, Solution
 from solver.domain.primitives import address
 
 from ..inprocess import KEEP_CLOSED_S, bid_name, closed_refusal
+from .errors import translated
 
 KEEP_S = KEEP_CLOSED_S
 CLOSED = "closed"  # the deadline key's value once the auction's bidding has closed
@@ -64,15 +65,17 @@ class RedisBidBook:
 
     async def open(self, auction_id: int, deadline: float) -> None:
         deadline_key, bids_key, counts_key = self._keys(auction_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(bids_key, counts_key)
-            pipe.set(deadline_key, repr(deadline), ex=KEEP_S)
-            await pipe.execute()
+        with translated("bid book open"):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.delete(bids_key, counts_key)
+                pipe.set(deadline_key, repr(deadline), ex=KEEP_S)
+                await pipe.execute()
 
     async def submit(self, solution: Solution, now: float) -> str:
         keys = [*self._keys(solution.auction_id), f"{self._prefix}:bid-serial"]
         args: list[str | bytes | int] = [repr(now), address(solution.solver), self._max, self._encode(solution), KEEP_S]
-        serial = int(await self._submit(keys=keys, args=args))
+        with translated("bid submit"):
+            serial = int(await self._submit(keys=keys, args=args))
         if serial == 0:
             raise BidRefused("unknown_auction", f"auction {solution.auction_id} is not open for bids")
         if serial == -1:
@@ -84,11 +87,13 @@ class RedisBidBook:
         return bid_name(solution.auction_id, serial)
 
     async def bidders(self, auction_id: int) -> set[str]:
-        counts = await self._redis.hkeys(self._keys(auction_id)[2])
+        with translated("bidders"):
+            counts = await self._redis.hkeys(self._keys(auction_id)[2])
         return {k.decode() if isinstance(k, bytes) else str(k) for k in counts}
 
     async def close(self, auction_id: int) -> list[tuple[str, Solution]]:
-        raw_bids = await self._close(keys=self._keys(auction_id), args=[KEEP_S])
+        with translated("bid book close"):
+            raw_bids = await self._close(keys=self._keys(auction_id), args=[KEEP_S])
         bids = []
         for raw in raw_bids:
             serial, _, payload = bytes(raw).partition(b" ")

@@ -6,6 +6,8 @@ import os
 
 from redis.asyncio import Redis
 
+from .errors import translated
+
 LEASE_MS = 5_000  # longer than a round (bid window plus scoring and simulation), renewed every round
 
 # KEYS: lease. ARGV: token, ttl ms. 1 if the caller holds the lease after the call.
@@ -31,7 +33,9 @@ class RedisLease:
         self._hold, self._release = redis.register_script(_HOLD), redis.register_script(_RELEASE)
 
     async def hold(self) -> bool:
-        return bool(await self._hold(keys=[self._key], args=[self.token, self._ttl_ms]))
+        with translated("lease hold"):
+            return bool(await self._hold(keys=[self._key], args=[self.token, self._ttl_ms]))
 
     async def release(self) -> None:
-        await self._release(keys=[self._key], args=[self.token])
+        with translated("lease release"):
+            await self._release(keys=[self._key], args=[self.token])

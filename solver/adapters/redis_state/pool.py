@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 from solver.domain.records import StoredIntent
 
 from .codec import decode_intent, encode_intent
+from .errors import translated
 
 TOMBSTONE_S = 3_600
 
@@ -54,7 +55,8 @@ class RedisIntentPool:
         await self._run([(s, b"") for s in intents])
 
     async def all(self) -> list[StoredIntent]:
-        raw = await self._redis.hgetall(self._keys[0])
+        with translated("pool read"):
+            raw = await self._redis.hgetall(self._keys[0])
         entries = [decode_intent(v if isinstance(v, bytes) else v.encode()) for v in raw.values()]
         return sorted(entries, key=lambda s: (s.record.accepted_at, s.record.intent_id))
 
@@ -64,4 +66,5 @@ class RedisIntentPool:
         args: list[Any] = [TOMBSTONE_S]
         for stored, payload in items:
             args += [stored.record.intent_id, stored.version, payload]
-        await self._apply(keys=self._keys, args=args)
+        with translated("pool write"):
+            await self._apply(keys=self._keys, args=args)

@@ -10,13 +10,21 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from solver.ports import Conflict, StorageUnavailable
 
-# Connection refused or lost, lock or statement time-outs: the database, not the request, is the problem.
-UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
+# Connection refused or lost, lock or statement time-outs, no pooled connection free in time: the database,
+# not the request, is the problem. (Any other DBAPIError is one too when the driver says the connection was
+# lost mid-statement: see `unavailable`.)
+UNAVAILABLE = (OperationalError, InterfaceError, OSError, TimeoutError, PoolTimeout)
+
+
+def unavailable(exc: BaseException) -> bool:
+    """True if `exc` means the database could not serve the call (not that the call was wrong)."""
+    return isinstance(exc, UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 class Database:
@@ -36,7 +44,9 @@ class Database:
                 yield connection
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
-        except UNAVAILABLE as exc:
+        except (*UNAVAILABLE, DBAPIError) as exc:
+            if not unavailable(exc):
+                raise  # a bad statement is a bug: it stays visible
             raise StorageUnavailable(str(exc)) from exc
 
     async def insert_once(self, connection: AsyncConnection, table: sa.Table, row: Mapping[str, Any]) -> bool:

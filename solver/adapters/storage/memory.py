@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TypeVar
 
+from solver.domain.commitments import Budget, Commitment, admit, is_live, needed
+from solver.domain.intent import Intent
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.primitives import address
 from solver.domain.records import (
@@ -35,23 +37,31 @@ class MemoryIntentStore:
     def __init__(self) -> None:
         self._by_id: dict[bytes, StoredIntent] = {}
         self._by_nonce: dict[tuple[str, int], bytes] = {}
+        self._by_owner: dict[str, list[bytes]] = {}
 
-    async def add(self, record: IntentRecord) -> StoredIntent:
+    async def add(self, record: IntentRecord, budget: Budget | None = None) -> StoredIntent:
         if (existing := self._by_id.get(record.intent_id)) is not None:
             return existing
         key = (record.intent.owner, record.intent.nonce)
         if key in self._by_nonce:
             raise Conflict(f"nonce {key[1]} of {key[0]} is already used by intent 0x{self._by_nonce[key].hex()}")
+        if budget is not None:
+            admit(record.intent, self._commitment(record.intent, budget.now), budget)
         stored = self._by_id[record.intent_id] = StoredIntent(record, 1)
         self._by_nonce[key] = record.intent_id
+        self._by_owner.setdefault(record.intent.owner, []).append(record.intent_id)
         return stored
+
+    def _commitment(self, intent: Intent, now: int) -> Commitment:
+        live = [r for r in (self._by_id[i].record for i in self._by_owner.get(intent.owner, ())) if is_live(r, now)]
+        selling = [r for r in live if r.intent.sell_token == intent.sell_token]
+        return Commitment(len(live), len(selling), sum(needed(r.intent, r.filled) for r in selling))
 
     async def get(self, intent_id: bytes) -> StoredIntent | None:
         return self._by_id.get(intent_id)
 
     async def by_owner(self, owner: str) -> list[StoredIntent]:
-        owner = address(owner)
-        return _oldest_first(s for s in self._by_id.values() if s.record.intent.owner == owner)
+        return _oldest_first(self._by_id[i] for i in self._by_owner.get(address(owner), ()))
 
     async def by_status(self, status: IntentStatus) -> list[StoredIntent]:
         return _oldest_first(s for s in self._by_id.values() if s.record.status is status)

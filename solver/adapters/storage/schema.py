@@ -127,6 +127,8 @@ intents = sa.Table(
     sa.Column("version", sa.Integer(), nullable=False),
     sa.UniqueConstraint("owner", "nonce"),  # an owner's nonce is used by one intent
     sa.Index("ix_intents_status_accepted_at", "status", "accepted_at"),
+    # An owner's live intents by sell token: intake's commitment check (commitments.py, migration 0005).
+    sa.Index("ix_intents_owner_status_sell_token", "owner", "status", "sell_token"),
 )
 
 auctions = sa.Table(

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from solver.domain.commitments import Budget
 from solver.domain.lifecycle import IntentRecord, IntentStatus
 from solver.domain.primitives import address
 from solver.domain.records import (
@@ -52,23 +53,13 @@ class SqlIntentStore:
     def __init__(self, db: Database) -> None:
         self._db = db
         # Concurrent adds and gets (intake's hot path) share one transaction per batch: see group_commit.
-        self._batches = IntentGroupCommit(db, self._add_one, self._get_one)
+        self._batches = IntentGroupCommit(db, self._get_one)
 
-    async def add(self, record: IntentRecord) -> StoredIntent:
-        return await self._batches.add(record)
+    async def add(self, record: IntentRecord, budget: Budget | None = None) -> StoredIntent:
+        return await self._batches.add(record, budget)
 
     async def get(self, intent_id: bytes) -> StoredIntent | None:
         return await self._batches.get(intent_id)
-
-    async def _add_one(self, record: IntentRecord) -> StoredIntent:
-        stored = StoredIntent(record, 1)
-        async with self._db.transaction() as connection:
-            if await self._db.insert_once(connection, schema.intents, rows.intent_row(stored)):
-                return stored
-            existing = await _intent(connection, record.intent_id)
-        if existing is None:
-            raise Conflict(f"nonce {record.intent.nonce} of {record.intent.owner} is used by another intent")
-        return existing
 
     async def _get_one(self, intent_id: bytes) -> StoredIntent | None:
         async with self._db.transaction() as connection:
