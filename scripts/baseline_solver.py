@@ -1,8 +1,8 @@
 """Run the bundled baseline solver against a venue: log in over its WebSocket, solve and bid every auction.
 
 Usage: `VENUE_SOLVER_KEY=0x... .venv/bin/python scripts/baseline_solver.py [--url ws://127.0.0.1:8080/solvers/v1]`
-The Settlement and V3 SwapRouter addresses and the chain id come from the devnet manifest (`--manifest`,
-default .devnet/manifest.json) unless given with --settlement / --v3-router. The key is read from the
+The Settlement address and the chain id come from the devnet manifest (`--manifest`, default
+.devnet/manifest.json) unless the settlement is given with --settlement. The key is read from the
 environment only, and never printed.
 """
 
@@ -36,7 +36,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default="ws://127.0.0.1:8080/solvers/v1", help="the venue's solver endpoint")
     parser.add_argument("--manifest", type=Path, default=ROOT / ".devnet" / "manifest.json")
     parser.add_argument("--settlement", help="Settlement contract (default: from the manifest)")
-    parser.add_argument("--v3-router", help="Uniswap V3 SwapRouter (default: from the manifest)")
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(message)s")
@@ -44,19 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     if not key:
         print(f"set {KEY_ENV} to the solver's private key", file=sys.stderr)
         return 2
-    settlement, router, chain_id = args.settlement, args.v3_router, None
-    if settlement is None or router is None:
+    settlement, chain_id = args.settlement, None
+    if settlement is None:
         try:
             manifest = Manifest.load(args.manifest)
-            settlement = settlement or manifest.contracts["settlement"]
-            router = router or manifest.contracts["uniswapV3SwapRouter"]
+            settlement = manifest.contracts["settlement"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            print(f"cannot read the manifest {args.manifest} ({type(exc).__name__}); pass --settlement and "
-                  "--v3-router", file=sys.stderr)  # fmt: skip
+            print(f"cannot read the manifest {args.manifest} ({type(exc).__name__}); pass --settlement",
+                  file=sys.stderr)  # fmt: skip
             return 2
         chain_id = manifest.chain_id
     signal.signal(signal.SIGTERM, _stop)
-    config = ClientConfig(url=args.url, settlement=settlement, v3_router=router, chain_id=chain_id)
+    config = ClientConfig(url=args.url, settlement=settlement, chain_id=chain_id)
     try:
         asyncio.run(run_forever(config, key))
     except KeyboardInterrupt:

@@ -294,8 +294,7 @@ async def baseline_solver(venue: Venue, url: str) -> None:
     """The bundled baseline solver, connected over the venue's WebSocket like any third party."""
     m = venue.manifest
     config = ClientConfig(
-        url=url, settlement=m.contracts["settlement"], v3_router=m.contracts["uniswapV3SwapRouter"],
-        chain_id=m.chain_id, use_proxy=False,
+        url=url, settlement=m.contracts["settlement"], chain_id=m.chain_id, use_proxy=False,
     )  # fmt: skip
     key = venue.settings.solver_key or venue.settings.keeper_key
     assert key is not None

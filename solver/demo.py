@@ -130,11 +130,10 @@ class DemoBuilder:
         trade = self.sign(who, self.intent(self.m.account(who), sell, buy, amount, limit, 1))
         s, b = self.t(sell), self.t(buy)
         pool = self.m.pool("uniswap_v3", s.address, b.address, 3000)
-        quoter, router = self.m.contracts["uniswapV3QuoterV2"], self.m.contracts["uniswapV3SwapRouter"]
-        out, _ = amm.v3_quote(self.w3, quoter, s.address, b.address, pool.fee, trade.executed_amount)
-        calls = amm.v3_swap(
-            router, s.address, b.address, pool.fee, trade.executed_amount, out, self.settlement, self.valid_to
-        )
+        out, _ = amm.v3_quote(self.w3, self.m.contracts["uniswapV3QuoterV2"], s.address, b.address, pool.fee,
+                              trade.executed_amount)  # fmt: skip
+        # The settlement swaps with the pool itself and pays the owner's WBTC in the pool's callback.
+        calls = [amm.v3_swap(pool.address, s.address == pool.token0, trade.executed_amount, self.settlement)]
         return trade, calls, out * prices[b.address] // trade.executed_amount
 
 

@@ -104,7 +104,7 @@ class _Shared:
     async def _smaller(self, parsing: asyncio.Future[Auction], after: asyncio.Future[Solution], k: int) -> Solution:
         auction = await parsing
         await asyncio.wait({after})  # the baseline's bid first: these solvers are the slower ones
-        encoder = encoder_for(self.config, auction)
+        encoder = encoder_for(self.config)
         return await asyncio.to_thread(
             baseline.solve, auction, encoder, solver="0x" + "00" * 20, settlement=encoder.settlement,
             intermediates=self.config.intermediates, max_gas=baseline.MAX_SETTLEMENT_GAS // k,
@@ -183,11 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--url", required=True)
     p.add_argument("--keys", required=True, help="comma-separated hex private keys")
     p.add_argument("--settlement", required=True)
-    p.add_argument("--v3-router", required=True)
     p.add_argument("--chain-id", type=int, required=True)
     a = p.parse_args(argv)
-    config = ClientConfig(url=a.url, settlement=a.settlement, v3_router=a.v3_router, chain_id=a.chain_id,
-                          use_proxy=False)  # fmt: skip
+    config = ClientConfig(url=a.url, settlement=a.settlement, chain_id=a.chain_id, use_proxy=False)
     keys = [bytes.fromhex(k.removeprefix("0x")) for k in a.keys.split(",")]
     asyncio.run(run(a.url, keys, config))
     return 0

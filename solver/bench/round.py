@@ -156,8 +156,7 @@ async def _start_fleet(venue: bootstrap.Venue, url: str, keys: Sequence[bytes], 
     m = venue.manifest
     args = [
         sys.executable, "-m", "solver.bench.fleet", "--url", url, "--keys", ",".join(k.hex() for k in keys),
-        "--settlement", m.contracts["settlement"], "--v3-router", m.contracts["uniswapV3SwapRouter"],
-        "--chain-id", str(m.chain_id),
+        "--settlement", m.contracts["settlement"], "--chain-id", str(m.chain_id),
     ]  # fmt: skip
     stderr = (workdir / "fleet.stderr").open("wb")
     root = str(Path(bootstrap.__file__).resolve().parents[1])  # this checkout's solver package, not another

@@ -28,8 +28,13 @@ Algorithm (deterministic):
 
 Exactness: every candidate is checked with the contract's own rounding (clearing.executed_amounts) and the
 pools' exact quotes. A group is accepted only if every limit and EBBO benchmark holds and each token's
-payouts are covered by the users' sells plus the route's output; a CoW group may leave at most one base
-unit per trade receiving a token to the settlement's buffer (ceil rounding), a routed order none.
+payouts are covered by the users' sells plus the route's output; a CoW group may take from the
+settlement's buffer at most the rounding dust the contract allows (one base unit of a token per trade whose
+owner-favouring rounding is in it: a sell order's buy token, a buy order's sell token), a routed order none.
+The contract refuses to move a token that is not in the batch: a route hop that the settlement pays from its
+balance (a V3 pool paid in its callback, a V2 pair it transfers to) needs its input token priced, so a
+route's intermediate token paid that way is added to the prices (at its reference price relative to the
+route's input token; no trade uses it).
 Each pool serves at most one group per solution: quotes are from the auction's snapshot, and a second
 swap through the same pool would see a moved price (and, for orders on the same side, break EBBO anyway).
 """
@@ -221,6 +226,9 @@ class _Round:
         self.interactions: list[Interaction] = []
         self.settled: set[bytes] = set()
         self.reference = {t.lower(): info.reference_price for t, info in auction.tokens.items()}
+        # Route intermediates the settlement pays into a pool, with the route's input token: each needs a
+        # price (the contract moves only the batch's tokens), set from the reference prices at the end.
+        self.paid_intermediates: dict[str, str] = {}
 
     # --- legs -----------------------------------------------------------------------------------------
 
@@ -253,10 +261,12 @@ class _Round:
 
     def evaluate(self, legs: Sequence[_Leg], prices: Mapping[str, int], *, dust: bool, exact: bool) -> _Plan | None:
         """The plan settling `legs` at `prices` (all on one token pair), or None if a limit, an EBBO
-        benchmark or the funding fails. `dust`: each trade receiving a token may take one base unit of it
-        from the buffer. `exact`: the prices are the final integers (check the contract's overflows)."""
+        benchmark or the funding fails. `dust`: the group may take from the buffer the rounding dust the
+        contract allows, one base unit per trade in the token its rounding favours the owner in (a sell
+        order's buy token, a buy order's sell token). `exact`: the prices are the final integers (check the
+        contract's overflows)."""
         net: dict[str, int] = {}
-        receivers: dict[str, int] = {}
+        rounding: dict[str, int] = {}  # trades whose owner-favouring rounding is in each token
         executed: list[tuple[int, int]] = []
         for leg in legs:
             intent = leg.intent
@@ -273,11 +283,12 @@ class _Round:
                 return None
             net[intent.sell_token] = net.get(intent.sell_token, 0) + sell
             net[intent.buy_token] = net.get(intent.buy_token, 0) - buy
-            receivers[intent.buy_token] = receivers.get(intent.buy_token, 0) + 1
+            rounded = intent.buy_token if intent.kind is IntentKind.SELL else intent.sell_token
+            rounding[rounded] = rounding.get(rounded, 0) + 1
             executed.append((sell, buy))
 
         def allowance(token: str) -> int:
-            return receivers.get(token, 0) if dust else 0
+            return rounding.get(token, 0) if dust else 0
 
         short = [t for t in net if net[t] < -allowance(t)]
         if not short:
@@ -322,6 +333,8 @@ class _Round:
             following = route.pools[i + 1] if i + 1 < route.hops else None
             forward = following is not None and self.encoder.accepts_prefunded(following)
             recipient = following.address if following is not None and forward else self.settlement
+            if i > 0 and not prefunded:  # the settlement pays this intermediate from its balance
+                self.paid_intermediates.setdefault(route.tokens[i], route.tokens[0])
             calls.extend(
                 self.encoder.swap(
                     pool, route.tokens[i], route.amounts[i], route.amounts[i + 1], recipient, prefunded=prefunded
@@ -329,6 +342,20 @@ class _Round:
             )
             prefunded = forward
         return calls
+
+    def prices(self) -> dict[str, int]:
+        """The book's prices plus one for each paid intermediate the book does not price: its reference
+        price relative to the route's input token (any positive price would do: no trade uses it)."""
+        prices = self.book.prices()
+        for token, source in self.paid_intermediates.items():
+            if token in prices:
+                continue
+            ref_token, ref_source = self.reference.get(token.lower(), 0), self.reference.get(source.lower(), 0)
+            p_source = prices.get(source, 0)
+            consistent = p_source > 0 and ref_token > 0 and ref_source > 0
+            price = Fraction(p_source * ref_token, ref_source) if consistent else Fraction(1)
+            prices[token] = min(max(round(price), 1), UINT256_MAX)
+        return prices
 
     # --- phase 2: coincidences of wants on one pair ---------------------------------------------------
 
@@ -593,7 +620,7 @@ def solve(
     return Solution(
         auction_id=auction.auction_id,
         solver=solver,
-        prices=state.book.prices(),
+        prices=state.prices(),
         fulfillments=tuple(state.fulfillments),
         interactions=tuple(state.interactions),
     )

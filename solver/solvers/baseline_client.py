@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import random
 import time
 from collections import OrderedDict, deque
@@ -89,11 +88,9 @@ class _Dropped(Exception):
 @dataclass(frozen=True, slots=True)
 class ClientConfig:
     url: str  # ws://host:port/solvers/v1
-    settlement: str  # the Settlement contract: it makes the swaps and receives their output
-    v3_router: str  # Uniswap V3 SwapRouter
+    settlement: str  # the Settlement contract: it swaps with the pools directly and receives their output
     chain_id: int | None = None  # if set, a challenge for another chain is refused (never signed)
     intermediates: Collection[str] | None = None  # 2-hop route tokens; keep equal to the venue's EBBO setting
-    swap_validity_s: int = 600  # V3 swaps' deadline: the auction's deadline plus this
     send_margin_s: float = 0.05  # a bid must be sent at least this long before the deadline
     login_timeout_s: float = 10.0
     open_timeout_s: float = 10.0
@@ -103,14 +100,14 @@ class ClientConfig:
     use_proxy: bool = True  # honour HTTP(S)_PROXY / NO_PROXY from the environment
 
 
-def encoder_for(config: ClientConfig, auction: Auction) -> UniswapEncoder:
-    """The encoder of `auction`'s swaps: deterministic given the auction (V3 deadline from its deadline)."""
-    return UniswapEncoder(config.settlement, config.v3_router, math.ceil(auction.deadline) + config.swap_validity_s)
+def encoder_for(config: ClientConfig) -> UniswapEncoder:
+    """The encoder of the client's swaps (the settlement calls V2 pairs and V3 pools directly)."""
+    return UniswapEncoder(config.settlement)
 
 
 def solve_auction(config: ClientConfig, auction: Auction, solver: str) -> Solution:
     """What the client bids for `auction` (pure and deterministic: tests compare against it)."""
-    encoder = encoder_for(config, auction)
+    encoder = encoder_for(config)
     return baseline.solve(
         auction, encoder, solver=solver, settlement=encoder.settlement, intermediates=config.intermediates
     )

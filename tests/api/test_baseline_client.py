@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -32,7 +31,6 @@ from ..unit.builders import ALICE, BOB, CAROL, DAI, SETTLEMENT, USDC, WETH, a_po
 SOLVER = Account.from_key("0x" + "77" * 32)
 STRANGER = Account.from_key("0x" + "88" * 32)
 CHAIN = 31337
-ROUTER = "0x00000000000000000000000000000000000007e3"
 E18, E16, E6 = 10**18, 10**16, 10**6
 TIMEOUT_S = 3.0
 
@@ -130,7 +128,7 @@ def auction_message(auction: Auction) -> Message:
 
 def config(url: str) -> ClientConfig:
     return ClientConfig(
-        url=url, settlement=SETTLEMENT, v3_router=ROUTER, chain_id=CHAIN, reconnect_initial_s=0.02,
+        url=url, settlement=SETTLEMENT, chain_id=CHAIN, reconnect_initial_s=0.02,
         reconnect_max_s=0.1, login_timeout_s=TIMEOUT_S, open_timeout_s=TIMEOUT_S, use_proxy=False,
     )  # fmt: skip
 
@@ -157,10 +155,10 @@ async def test_the_client_bids_the_baseline_solution_answers_pings_and_resumes_a
             venue.hub.broadcast(auction_message(AUCTION))
             await until(lambda: len(venue.bids.solutions) == 1 and client.stats.acks == 1)
 
-            encoder = UniswapEncoder(SETTLEMENT, ROUTER, math.ceil(AUCTION.deadline) + 600)
+            encoder = UniswapEncoder(SETTLEMENT)
             direct = solve(AUCTION, encoder, solver=SOLVER.address, settlement=SETTLEMENT)
             assert venue.bids.solutions == [direct]
-            assert len(direct.fulfillments) == 3 and len(direct.interactions) == 2  # V3: approve + exactInputSingle
+            assert len(direct.fulfillments) == 3 and len(direct.interactions) == 1  # V3: the pool's swap
 
             # The venue pings every 50 ms and closes after two unanswered pings: six pongs on one
             # connection show they were answered and counted.

@@ -43,7 +43,7 @@ contract DomainSeparatorV4Test is SettlementFixture {
     }
 
     function test_differs_between_two_deployments() public {
-        Settlement other = new Settlement(admin);
+        Settlement other = new Settlement(admin, bytes32(0), address(0), bytes32(0));
 
         assertNotEq(other.domainSeparatorV4(), settlement.domainSeparatorV4());
     }

@@ -8,6 +8,7 @@ import {Settlement} from "../../src/Settlement.sol";
 import {ISettlement} from "../../src/interfaces/ISettlement.sol";
 import {TestToken} from "../../src/devnet/TestToken.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Uniswap} from "../utils/Uniswap.sol";
 
 /// @title Drives the settlement with random valid and invalid batches.
 /// @notice Three owners trade three tokens. Each batch holds at most one trade per owner, and each
@@ -52,7 +53,7 @@ contract SettlementHandler is BaseTest {
         admin = makeAddr("inv admin");
         solver = makeAddr("inv solver");
         solver2 = makeAddr("inv solver 2");
-        settlement = new Settlement(admin);
+        settlement = new Settlement(admin, Uniswap.v2PairCodeHash(), address(0), Uniswap.V3_POOL_INIT_CODE_HASH);
         vm.prank(admin);
         settlement.setSolver(solver, true);
         ghostAllowed[solver] = true;

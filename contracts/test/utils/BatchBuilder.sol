@@ -11,13 +11,16 @@ struct Batch {
     ISettlement.Trade[] trades;
     ISettlement.Interaction[][3] interactions;
     uint256 auctionId;
+    bool unsorted; // keep `tokens` in insertion order on settle (negative tests of the order rule)
 }
 
 using BatchBuilder for Batch global;
 
 /// @title Fluent builder of settle() arguments.
 /// @notice `BatchBuilder.batch().price(weth, 3000e6).price(usdc, 1e18).add(aliceIntent).add(bobIntent)`.
-/// Register a token's price before adding intents that trade it.
+/// Register a token's price before adding intents that trade it. Tokens are kept in insertion order
+/// (and trades' indices refer to it) until the batch is settled: `settleOn` sorts them by address, as
+/// the contract requires, and remaps the trades' indices (see `sort`).
 library BatchBuilder {
     uint256 internal constant BEFORE = 0; // before the pulls
     uint256 internal constant BETWEEN = 1; // after the pulls, before the payouts
@@ -86,8 +89,46 @@ library BatchBuilder {
         return b;
     }
 
-    /// @dev Calls settle with this batch (the caller pranks the solver first).
+    /// @dev Keep the tokens in insertion order when settling (to test the contract's order rule).
+    function inInsertionOrder(Batch memory b) internal pure returns (Batch memory) {
+        b.unsorted = true;
+        return b;
+    }
+
+    /// @dev Sorts the tokens (with their prices) by address, in place, and remaps every trade's in-range
+    /// token indices to the new order; out-of-range indices are left as they are. Idempotent.
+    function sort(Batch memory b) internal pure returns (Batch memory) {
+        uint256 n = b.tokens.length;
+        uint256[] memory order = new uint256[](n); // order[k]: old index of the k-th smallest token
+        for (uint256 k; k < n; ++k) {
+            order[k] = k;
+        }
+        for (uint256 k = 1; k < n; ++k) {
+            for (uint256 j = k; j > 0 && b.tokens[order[j]] < b.tokens[order[j - 1]]; --j) {
+                (order[j], order[j - 1]) = (order[j - 1], order[j]);
+            }
+        }
+        address[] memory tokens = new address[](n);
+        uint256[] memory prices = new uint256[](n);
+        uint256[] memory newIndex = new uint256[](n);
+        for (uint256 k; k < n; ++k) {
+            (tokens[k], prices[k]) = (b.tokens[order[k]], b.prices.length > order[k] ? b.prices[order[k]] : 0);
+            newIndex[order[k]] = k;
+        }
+        for (uint256 t; t < b.trades.length; ++t) {
+            ISettlement.Trade memory trade = b.trades[t];
+            if (trade.sellTokenIndex < n) trade.sellTokenIndex = newIndex[trade.sellTokenIndex];
+            if (trade.buyTokenIndex < n) trade.buyTokenIndex = newIndex[trade.buyTokenIndex];
+        }
+        if (b.prices.length == n) b.prices = prices;
+        b.tokens = tokens;
+        return b;
+    }
+
+    /// @dev Calls settle with this batch, tokens sorted unless `inInsertionOrder` (the caller pranks the
+    /// solver first).
     function settleOn(Batch memory b, ISettlement settlement) internal {
+        if (!b.unsorted) sort(b);
         settlement.settle(b.tokens, b.prices, b.trades, b.interactions, b.auctionId);
     }
 }

@@ -8,8 +8,10 @@ import {Settlement} from "../../src/Settlement.sol";
 import {ISettlement} from "../../src/interfaces/ISettlement.sol";
 import {IntentSpender} from "../../src/IntentSpender.sol";
 import {TestToken} from "../../src/devnet/TestToken.sol";
+import {Uniswap, LiquidityProvider, IUniswapV2Pair, IUniswapV3Pool} from "./Uniswap.sol";
 
-/// @title Shared setup: a settlement, an allow-listed solver, three tokens, funded users.
+/// @title Shared setup: the official Uniswap V2 and V3 factories, a settlement that recognises them, an
+/// allow-listed solver, three tokens, funded users and a funded market maker (solver inventory).
 /// @dev Prices are quoted per base unit. With `pWeth = 3000e6` and `pUsdc = 1e18`, one wei of WETH
 /// is worth 3000e6 / 1e18 USDC units, i.e. 1 WETH = 3000 USDC.
 abstract contract SettlementFixture is BaseTest {
@@ -18,6 +20,9 @@ abstract contract SettlementFixture is BaseTest {
     TestToken internal weth;
     TestToken internal usdc;
     TestToken internal dai;
+    address internal v2Factory;
+    address internal v3Factory;
+    LiquidityProvider internal liquidity;
 
     address internal admin;
     address internal solver;
@@ -27,6 +32,9 @@ abstract contract SettlementFixture is BaseTest {
     uint256 internal bobKey;
     address internal carol;
     uint256 internal carolKey;
+    address internal maker; // a solver inventory account that takes the other side of single trades
+    uint256 internal makerKey;
+    uint256 internal makerNonce = 1 << 128; // apart from the nonces tests pick
 
     uint256 internal constant BALANCE = 1_000_000; // whole tokens minted to each user
 
@@ -36,6 +44,7 @@ abstract contract SettlementFixture is BaseTest {
         (alice, aliceKey) = makeAccount("alice");
         (bob, bobKey) = makeAccount("bob");
         (carol, carolKey) = makeAccount("carol");
+        (maker, makerKey) = makeAccount("market maker");
 
         weth = new TestToken("Wrapped Ether", "WETH", 18);
         usdc = new TestToken("USD Coin", "USDC", 6);
@@ -44,24 +53,85 @@ abstract contract SettlementFixture is BaseTest {
         vm.label(address(usdc), "USDC");
         vm.label(address(dai), "DAI");
 
-        settlement = new Settlement(admin);
+        v2Factory = Uniswap.deployV2Factory(admin);
+        v3Factory = Uniswap.deployV3Factory();
+        settlement = new Settlement(admin, Uniswap.v2PairCodeHash(), v3Factory, Uniswap.V3_POOL_INIT_CODE_HASH);
         spender = settlement.spender();
         vm.label(address(settlement), "Settlement");
         vm.label(address(spender), "IntentSpender");
-        vm.prank(admin);
+        vm.startPrank(admin);
         settlement.setSolver(solver, true);
+        settlement.setInventoryAccount(maker, true);
+        vm.stopPrank();
 
         fund(alice);
         fund(bob);
         fund(carol);
+        fund(maker);
         vm.warp(1_700_000_000);
+    }
+
+    // ---- Uniswap ------------------------------------------------------------------------------------
+
+    /// @dev A real V2 pair of `a` and `b` holding `amountA` and `amountB`.
+    function v2Pair(TestToken a, TestToken b, uint256 amountA, uint256 amountB) internal returns (IUniswapV2Pair pair) {
+        LiquidityProvider provider = liquidityProvider(a, b, amountA, amountB);
+        pair = provider.addV2(v2Factory, address(a), address(b), amountA, amountB);
+        vm.label(address(pair), string.concat("V2 ", a.symbol(), "/", b.symbol()));
+    }
+
+    /// @dev A real V3 pool (fee 0.3 %) of `a` and `b` at the price amountB / amountA, full-range liquidity.
+    function v3Pool(TestToken a, TestToken b, uint256 amountA, uint256 amountB) internal returns (IUniswapV3Pool pool) {
+        LiquidityProvider provider = liquidityProvider(a, b, amountA, amountB);
+        pool = provider.addV3(v3Factory, address(a), address(b), amountA, amountB);
+        vm.label(address(pool), string.concat("V3 ", a.symbol(), "/", b.symbol()));
+    }
+
+    /// @dev The WETH/USDC V2 pair at 1 WETH = 3000 USDC, 1,000 WETH deep.
+    function wethUsdcPair() internal returns (IUniswapV2Pair) {
+        return v2Pair(weth, usdc, 1_000e18, 3_000_000e6);
+    }
+
+    /// @dev The WETH/USDC V3 pool at 1 WETH = 3000 USDC, about 1,000 WETH deep.
+    function wethUsdcPool() internal returns (IUniswapV3Pool) {
+        return v3Pool(weth, usdc, 1_000e18, 3_000_000e6);
+    }
+
+    function liquidityProvider(TestToken a, TestToken b, uint256 amountA, uint256 amountB)
+        private
+        returns (LiquidityProvider provider)
+    {
+        provider = new LiquidityProvider();
+        a.mint(address(provider), amountA * 2);
+        b.mint(address(provider), amountB * 2);
+    }
+
+    function allowAdapter(address adapter) internal {
+        vm.prank(admin);
+        settlement.setAdapter(adapter, true);
+    }
+
+    /// @dev The market maker's signed intent taking the other side of `i` executing `executed` units of
+    /// i's exact side: a buy intent for those units when `i` sells, a sell intent of them when `i` buys,
+    /// so the pair nets to rounding dust at any prices. Fill-or-kill, with a limit any prices meet.
+    function mirror(Intent memory i, uint256 executed) internal returns (Intent memory m) {
+        m = intent().by(makerKey).withNonce(makerNonce++);
+        if (i.isBuy) {
+            m.sell(i.buyToken, executed).buy(i.sellToken, 0);
+        } else {
+            m.buyKind().sell(i.buyToken, type(uint128).max).buy(i.sellToken, executed);
+        }
+    }
+
+    function mirror(Intent memory i) internal returns (Intent memory) {
+        return mirror(i, i.executedAmount());
     }
 
     /// @dev Mints every token to `account` and approves the spender for all of it.
     function fund(address account) internal {
         TestToken[3] memory tokens = [weth, usdc, dai];
         for (uint256 k; k < 3; ++k) {
-            tokens[k].mint(account, BALANCE * 10 ** tokens[k].decimals());
+            tokens[k].mint(account, account == maker ? 1e40 : BALANCE * 10 ** tokens[k].decimals());
             vm.prank(account);
             tokens[k].approve(address(spender), type(uint256).max);
         }

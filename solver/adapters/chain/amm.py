@@ -2,8 +2,9 @@
 
 V2: the trades' sell amounts go straight to the pair (`Trade.sell_to`), or the settlement transfers the
 input there; then the settlement calls `swap` (no router hop, no approval).
-V3: the settlement approves the official SwapRouter and calls `exactInputSingle`; the router pulls the
-input in the pool's callback. Quotes come from the pool's own state (V2 reserves) or QuoterV2 (V3);
+V3: the settlement calls the canonical pool's `swap` itself (exact input) and pays the input it owes in
+`uniswapV3SwapCallback`; no router, no approval. The contract requires the input token to be one of the
+batch's tokens. Quotes come from the pool's own state (V2 reserves) or QuoterV2 (V3);
 `pools.snapshot_pools` reads V2 and V3 pool state in batches for local quotes (`ConcentratedLiquidityPool`
 matches QuoterV2 to the wei without an RPC per quote).
 """
@@ -28,8 +29,11 @@ TRANSFER = _selector("transfer(address,uint256)")
 APPROVE = _selector("approve(address,uint256)")
 V2_SWAP = _selector("swap(uint256,uint256,address,bytes)")
 V2_GET_RESERVES = _selector("getReserves()")
-V3_EXACT_INPUT_SINGLE = _selector("exactInputSingle((address,address,uint24,address,uint256,uint256,uint256,uint160))")
+V3_SWAP = _selector("swap(address,bool,int256,uint160,bytes)")
 V3_QUOTE_EXACT_INPUT_SINGLE = _selector("quoteExactInputSingle((address,address,uint256,uint24,uint160))")
+# TickMath bounds: a swap's price limit strictly inside them lets an exact-input swap run to its amount.
+MIN_SQRT_RATIO = 4295128739
+MAX_SQRT_RATIO = 1461446703485210103287273052203988822378723582342
 
 
 def v2_pool(w3: Web3, pool: PoolInfo) -> ConstantProductPool:
@@ -76,16 +80,16 @@ def v3_quote(w3: Web3, quoter: str, token_in: str, token_out: str, fee: int, amo
     return amount_out, ticks_crossed
 
 
-def v3_swap(
-    router: str, token_in: str, token_out: str, fee: int, amount_in: int, min_out: int, recipient: str, deadline: int
-) -> list[Interaction]:
-    """Approve the router for exactly `amount_in`, then swap exact input through one V3 pool."""
-    params = (token_in, token_out, fee, recipient, deadline, amount_in, min_out, 0)
-    return [
-        Interaction(token_in, APPROVE + encode(["address", "uint256"], [router, amount_in])),
-        Interaction(
-            router,
-            V3_EXACT_INPUT_SINGLE
-            + encode(["(address,address,uint24,address,uint256,uint256,uint256,uint160)"], [params]),
-        ),
-    ]
+def v3_swap(pool: str, zero_for_one: bool, amount_in: int, recipient: str) -> Interaction:
+    """Swap exactly `amount_in` of the pool's token0 (`zero_for_one`) or token1 through the V3 `pool`, output to
+    `recipient`; the settlement pays the input in the pool's callback.
+
+    The price limit is the quoter's default (MIN_SQRT_RATIO + 1 or MAX_SQRT_RATIO - 1), so the swap takes the
+    whole input and pays what the pool's curve gives, as `v3_quote` or `ConcentratedLiquidityPool.amount_out`
+    computed. No minimum output is passed: the settlement's balance check reverts the batch if the output
+    cannot pay what the trades were promised."""
+    if amount_in <= 0:
+        raise ValueError("amount_in must be positive (exact input)")
+    limit = MIN_SQRT_RATIO + 1 if zero_for_one else MAX_SQRT_RATIO - 1
+    args = [recipient, zero_for_one, amount_in, limit, b""]
+    return Interaction(pool, V3_SWAP + encode(["address", "bool", "int256", "uint160", "bytes"], args))

@@ -44,16 +44,25 @@ class ArtifactError(ChainError):
 
 @dataclass(frozen=True, slots=True)
 class Artifact:
-    """A contract's ABI and creation (init) bytecode."""
+    """A contract's ABI, creation (init) bytecode and, when the build has it, runtime bytecode."""
 
     abi: list[dict[str, Any]] = field(repr=False)
     bytecode: bytes = field(repr=False)  # creation code, constructor arguments not appended
     name: str = ""
+    deployed_bytecode: bytes = field(default=b"", repr=False)  # runtime code as compiled (b"" if absent)
 
     @property
     def init_code_hash(self) -> bytes:
         """keccak256 of the creation code (what CREATE2 address derivations commit to)."""
         return keccak(self.bytecode)
+
+    @property
+    def runtime_code_hash(self) -> bytes:
+        """keccak256 of the compiled runtime code: the EXTCODEHASH of every deployment of a contract without
+        immutables or linked libraries (e.g. every UniswapV2Pair)."""
+        if not self.deployed_bytecode:
+            raise ArtifactError(f"{self.name}: the artifact has no runtime bytecode")
+        return keccak(self.deployed_bytecode)
 
 
 def project_root() -> Path:
@@ -73,9 +82,10 @@ def forge_artifact(contract: str, source_file: str | None = None, root: Path | N
     base = root or project_root()
     path = base / "contracts" / "out" / f"{source_file or contract}.sol" / f"{contract}.json"
     data = _read_json(path)
-    bytecode = data.get("bytecode")
+    bytecode, deployed = data.get("bytecode"), data.get("deployedBytecode")
     code = bytecode.get("object") if isinstance(bytecode, dict) else None
-    return _artifact(contract, path, data.get("abi"), code)
+    runtime = deployed.get("object") if isinstance(deployed, dict) else None
+    return _artifact(contract, path, data.get("abi"), code, runtime)
 
 
 def uniswap_artifact(contract: str, root: Path | None = None) -> Artifact:
@@ -84,7 +94,11 @@ def uniswap_artifact(contract: str, root: Path | None = None) -> Artifact:
         raise ArtifactError(f"unknown Uniswap artifact {contract!r}; known: {sorted(UNISWAP_ARTIFACTS)}")
     path = (root or project_root()) / "node_modules" / "@uniswap" / UNISWAP_ARTIFACTS[contract]
     data = _read_json(path)
-    return _artifact(contract, path, data.get("abi"), data.get("bytecode"))
+    runtime = data.get("deployedBytecode")  # hardhat (V3)
+    evm = data.get("evm")
+    if runtime is None and isinstance(evm, dict) and isinstance(evm.get("deployedBytecode"), dict):
+        runtime = evm["deployedBytecode"].get("object")  # waffle (V2)
+    return _artifact(contract, path, data.get("abi"), data.get("bytecode"), runtime)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -102,7 +116,7 @@ def _parse_json(path: Path, mtime_ns: int) -> dict[str, Any]:
     return data
 
 
-def _artifact(name: str, path: Path, abi: Any, code: Any) -> Artifact:
+def _artifact(name: str, path: Path, abi: Any, code: Any, runtime: Any = None) -> Artifact:
     if not isinstance(abi, list):
         raise ArtifactError(f"{path}: no `abi` list")
     if not isinstance(code, str) or not code.removeprefix("0x"):
@@ -110,4 +124,5 @@ def _artifact(name: str, path: Path, abi: Any, code: Any) -> Artifact:
     hex_code = code.removeprefix("0x")
     if "__" in hex_code:
         raise ArtifactError(f"{path}: bytecode has unlinked library placeholders")
-    return Artifact(abi=abi, bytecode=bytes.fromhex(hex_code), name=name)
+    hex_runtime = runtime.removeprefix("0x") if isinstance(runtime, str) and "__" not in runtime else ""
+    return Artifact(abi=abi, bytecode=bytes.fromhex(hex_code), name=name, deployed_bytecode=bytes.fromhex(hex_runtime))

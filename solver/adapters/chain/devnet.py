@@ -2,10 +2,12 @@
 
 `deploy` sends a fixed sequence of transactions from anvil's unlocked default accounts (deployer =
 account 0), so every run on a fresh anvil yields the same addresses. It deploys four TestTokens (WETH,
-USDC, WBTC, DAI), the Settlement (which deploys its IntentSpender), the official Uniswap V2 factory and
-Router02 with four funded pairs, and the official Uniswap V3 factory, SwapRouter, QuoterV2 and
-NonfungiblePositionManager with pools at several fee tiers holding liquidity over several tick ranges.
-Users and the inventory account are funded and max-approve the spender. Returns a `Manifest`.
+USDC, WBTC, DAI), the official Uniswap V2 factory and Router02 and the official Uniswap V3 factory,
+SwapRouter, QuoterV2 and NonfungiblePositionManager, then the Settlement (which deploys its
+IntentSpender) told how to recognise genuine Uniswap pairs and pools: the UniswapV2Pair runtime code hash
+(from the npm build, checked against every deployed pair's EXTCODEHASH), the V3 factory and the V3 pool
+init code hash. Then four funded V2 pairs and V3 pools at several fee tiers holding liquidity over several
+tick ranges. Users and the inventory account are funded and max-approve the spender. Returns a `Manifest`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 from eth_account import Account as EthAccount
 from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
 from web3 import Web3
 
 from solver.adapters.chain.anvil import (
@@ -220,11 +223,12 @@ def deploy(w3: Web3 | str, *, n_users: int = N_USERS, rpc_url: str | None = None
         if int(call(w3, "eth_getTransactionCount", accounts["deployer"].address, "latest"), 16) != 0:
             raise DeploymentError("the deployer has sent transactions already: deploy needs a fresh anvil")
         tokens = _deploy_tokens(chain, accounts["deployer"].address)
-        contracts = _deploy_settlement(chain, accounts)
-        contracts |= _deploy_uniswap(chain, accounts["deployer"].address, tokens["WETH"].address)
+        contracts = _deploy_uniswap(chain, accounts["deployer"].address, tokens["WETH"].address)
+        contracts |= _deploy_settlement(chain, accounts, contracts["uniswapV3Factory"])
         _fund_accounts(chain, accounts, tokens, contracts)
         pools = _seed_v2(chain, accounts["deployer"].address, tokens, contracts)
         pools += _seed_v3(chain, accounts["deployer"].address, tokens, contracts)
+        _check_pair_code(w3, chain.artifacts["UniswapV2Pair"], pools)
         start_block = int(call(w3, "eth_blockNumber"), 16)
     return Manifest(
         chain_id=int(call(w3, "eth_chainId"), 16),
@@ -286,9 +290,23 @@ def _deploy_tokens(chain: _Chain, deployer: str) -> dict[str, TokenInfo]:
     return tokens
 
 
-def _deploy_settlement(chain: _Chain, accounts: dict[str, Account]) -> dict[str, str]:
+def _check_pair_code(w3: Web3, pair: Artifact, pools: list[PoolInfo]) -> None:
+    """Every deployed V2 pair's EXTCODEHASH is the npm build's runtime code hash the settlement recognises."""
+    expected = pair.runtime_code_hash
+    for pool in pools:
+        if pool.kind == "uniswap_v2" and keccak(bytes(w3.eth.get_code(to_checksum_address(pool.address)))) != expected:
+            raise DeploymentError(f"V2 pair {pool.address}: runtime code hash differs from the npm build's")
+
+
+def _deploy_settlement(chain: _Chain, accounts: dict[str, Account], v3_factory: str) -> dict[str, str]:
+    """The Settlement, recognising the genuine V2 pair code, the V3 factory and the V3 pool init code."""
     deployer = accounts["deployer"].address
-    settlement = chain.create(deployer, "Settlement", deployer)
+    pair_code_hash = chain.artifacts["UniswapV2Pair"].runtime_code_hash
+    settlement = chain.create(deployer, "Settlement", deployer, pair_code_hash, v3_factory, V3_POOL_INIT_CODE_HASH)
+    immutables = tuple(chain.read(settlement, "Settlement", name) for name in
+                       ("uniswapV2PairCodeHash", "uniswapV3Factory", "uniswapV3PoolInitCodeHash"))  # fmt: skip
+    if immutables != (pair_code_hash, v3_factory, V3_POOL_INIT_CODE_HASH):
+        raise DeploymentError(f"the settlement recognises {immutables}, not the devnet's Uniswap")
     spender = to_checksum_address(chain.read(settlement, "Settlement", "spender"))
     chain.send(deployer, settlement, "Settlement", "setSolver", accounts["solver"].address, True)
     chain.send(deployer, settlement, "Settlement", "setInventoryAccount", accounts["inventory"].address, True)

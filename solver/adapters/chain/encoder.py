@@ -1,11 +1,13 @@
-"""The baseline solver's `InteractionEncoder` for Uniswap pools: V2 pairs swapped directly, V3 through SwapRouter.
+"""The baseline solver's `InteractionEncoder` for Uniswap pools: V2 pairs and V3 pools, each swapped directly.
 
 V2 (`ConstantProductPool`): a pair swaps whatever was transferred to it beforehand, so it accepts prefunded
 input (a trade's `sell_to`, or the previous hop's output). Prefunded: just `swap`; otherwise the
 settlement first transfers the input to the pair. The output asked for is the snapshot's exact quote.
-V3 (`ConcentratedLiquidityPool`): the settlement approves the router for exactly the input, then calls
-`exactInputSingle` with `amountOutMinimum` equal to the snapshot's exact output, so the swap reverts
-(and with it the settlement) rather than pay less than the solution promised.
+V3 (`ConcentratedLiquidityPool`): the settlement calls the pool's `swap` for exactly the input and pays it
+in the pool's callback (no router, no approval); the input token must be one of the batch's tokens, so
+the solver prices it (`baseline.solve` does). There is no minimum output in the call: if the pool pays
+less than the snapshot's quote, the settlement's balance check (or the next V2 hop's) reverts the batch
+rather than pay less than the solution promised.
 """
 
 from __future__ import annotations
@@ -22,15 +24,10 @@ from .amm import v2_swap, v2_swap_received, v3_swap
 
 
 class UniswapEncoder:
-    """Encodes the baseline's swaps. `deadline_s`: the absolute unix time (seconds) V3 swaps must be mined by
-    (SwapRouter's `deadline`); a fixed value per auction keeps the calldata deterministic."""
+    """Encodes the baseline's swaps for the settlement at `settlement`."""
 
-    def __init__(self, settlement: str, v3_router: str, deadline_s: int) -> None:
-        if deadline_s < 0:
-            raise ValueError("deadline_s must be a unix time")
+    def __init__(self, settlement: str) -> None:
         self.settlement = address(settlement)  # the contract that makes the calls (and holds non-prefunded input)
-        self.v3_router = address(v3_router)
-        self.deadline_s = int(deadline_s)
 
     def accepts_prefunded(self, pool: Pool) -> bool:
         return isinstance(pool, ConstantProductPool)
@@ -49,9 +46,6 @@ class UniswapEncoder:
             return v2_swap(pool, token_in, amount_in, recipient)
         if isinstance(pool, ConcentratedLiquidityPool):
             if prefunded:
-                raise ValueError(f"V3 pool {pool.address} cannot swap prefunded input (SwapRouter pulls it)")
-            token_out = pool.token1 if pool.zero_for_one(token_in) else pool.token0
-            return v3_swap(
-                self.v3_router, token_in, token_out, pool.fee, amount_in, amount_out, recipient, self.deadline_s
-            )
+                raise ValueError(f"V3 pool {pool.address} cannot swap prefunded input (it is paid in its callback)")
+            return [v3_swap(pool.address, pool.zero_for_one(token_in), amount_in, recipient)]
         raise TypeError(f"no encoding for {type(pool).__name__}")
