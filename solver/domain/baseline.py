@@ -55,6 +55,7 @@ from .liquidity import Pool
 from .primitives import UINT256_MAX, ZERO_ADDRESS
 from .routing import Route, best_buy_route, best_direct_amount, best_sell_route
 from .scoring import overflows
+from .value_safety import BPS, rate_within_bound
 
 # Relative distance from the target price within which the simplest fraction is taken as the price.
 _PRECISION = Fraction(1, 2**40)
@@ -226,6 +227,7 @@ class _Round:
         self.interactions: list[Interaction] = []
         self.settled: set[bytes] = set()
         self.reference = {t.lower(): info.reference_price for t, info in auction.tokens.items()}
+        self.max_bps = auction.max_price_deviation_bps  # the venue discards a trade rated further off
         # Route intermediates the settlement pays into a pool, with the route's input token: each needs a
         # price (the contract moves only the batch's tokens), set from the reference prices at the end.
         self.paid_intermediates: dict[str, str] = {}
@@ -257,6 +259,23 @@ class _Round:
         token = intent.sell_token if intent.kind is IntentKind.SELL else intent.buy_token
         return leg.amount * self.reference.get(token.lower(), 0)
 
+    # --- the venue's price bound ----------------------------------------------------------------------
+
+    def in_bound(self, sell: str, buy: str, p_sell: int, p_buy: int) -> bool:
+        """True if the rate p_sell / p_buy is within the auction's bound of the reference rate (the venue's
+        own test, exact integers); False if either token has no reference price."""
+        r_sell, r_buy = self.reference.get(sell.lower(), 0), self.reference.get(buy.lower(), 0)
+        return r_sell > 0 and r_buy > 0 and rate_within_bound(p_sell, p_buy, r_sell, r_buy, self.max_bps)
+
+    def bound_window(self, x: str, y: str) -> tuple[Fraction, Fraction] | None:
+        """[R / (1 + b), R * (1 + b)] for the ratio p_x / p_y, R the reference ratio and b the bound: the
+        ratios the venue accepts for trades of x against y (either direction: the bound is symmetric)."""
+        r_x, r_y = self.reference.get(x.lower(), 0), self.reference.get(y.lower(), 0)
+        if r_x <= 0 or r_y <= 0:
+            return None
+        widen = Fraction(BPS + self.max_bps, BPS)
+        return Fraction(r_x, r_y) / widen, Fraction(r_x, r_y) * widen
+
     # --- exact check of a group at given prices -------------------------------------------------------
 
     def evaluate(self, legs: Sequence[_Leg], prices: Mapping[str, int], *, dust: bool, exact: bool) -> _Plan | None:
@@ -274,6 +293,8 @@ class _Round:
             if exact and overflows(intent, leg.amount, p_sell, p_buy):
                 return None
             if not respects_limit(intent.sell_amount, intent.buy_amount, p_sell, p_buy):
+                return None
+            if not self.in_bound(intent.sell_token, intent.buy_token, p_sell, p_buy):
                 return None
             sell, buy = executed_amounts(intent, leg.amount, p_sell, p_buy)
             if leg.benchmark is not None and (
@@ -361,8 +382,14 @@ class _Round:
 
     def settle_cow(self, x: str, y: str, legs: Sequence[_Leg]) -> None:
         """Settle as many of the pair's orders as possible at one ratio r = p_x / p_y."""
-        xs = [leg for leg in legs if leg.intent.sell_token == x]  # need r >= their bound
-        ys = [leg for leg in legs if leg.intent.sell_token == y]  # need r <= 1 / their bound
+        window = self.bound_window(x, y)
+        if window is None:
+            return
+        floor, ceiling = window  # the venue's price bound: r outside [floor, ceiling] is discarded
+        # need r >= their bound (orders whose limit lies above the venue's window can never clear here)
+        xs = [leg for leg in legs if leg.intent.sell_token == x and leg.lower_bound() <= ceiling]
+        # need r <= 1 / their bound
+        ys = [leg for leg in legs if leg.intent.sell_token == y and 1 / leg.lower_bound() >= floor]
         trimmed = False  # no two trims in a row: each retry trims or drops, so the loop ends
         while xs and ys:
             group = [*xs, *ys]
@@ -370,7 +397,7 @@ class _Round:
             highs = {id(leg): 1 / leg.lower_bound() for leg in ys}
             top_x = max(xs, key=lambda leg: (lows[id(leg)], leg.order.intent_id))
             top_y = min(ys, key=lambda leg: (highs[id(leg)], leg.order.intent_id))
-            low, high = lows[id(top_x)], highs[id(top_y)]
+            low, high = max(lows[id(top_x)], floor), min(highs[id(top_y)], ceiling)
             fixed = self.book.ratio(x, y)
             if fixed is not None:
                 if low > fixed or high < fixed:

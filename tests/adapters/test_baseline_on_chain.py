@@ -1,12 +1,13 @@
 """The baseline solver with the Uniswap encoder settles on the devnet: its swaps' calldata runs against the real
-V2 pairs and V3 SwapRouter, and every user receives exactly what the solution's prices promise."""
+V2 pairs and V3 pools (swapped directly, paid in their callback), and every user receives exactly what the
+solution's prices promise."""
 
 from __future__ import annotations
 
 import pytest
 from eth_account import Account as EthAccount
 
-from solver.adapters.chain.amm import APPROVE, TRANSFER, V2_SWAP, V3_EXACT_INPUT_SINGLE
+from solver.adapters.chain.amm import TRANSFER, V2_SWAP, V3_SWAP
 from solver.adapters.chain.devnet import TOKENS, Devnet
 from solver.adapters.chain.encoder import UniswapEncoder
 from solver.adapters.chain.pools import snapshot_pools
@@ -36,9 +37,9 @@ SCENARIOS = {
 }
 EXPECTED_CALLS = {
     ("uniswap_v2", "cow_with_imbalance"): [TRANSFER, V2_SWAP],
-    ("uniswap_v3", "cow_with_imbalance"): [APPROVE, V3_EXACT_INPUT_SINGLE],
+    ("uniswap_v3", "cow_with_imbalance"): [V3_SWAP],
     ("uniswap_v2", "two_hops"): [V2_SWAP, V2_SWAP],  # the trade prefunds the first pair, which pays the second
-    ("uniswap_v3", "two_hops"): [APPROVE, V3_EXACT_INPUT_SINGLE] * 2,
+    ("uniswap_v3", "two_hops"): [V3_SWAP, V3_SWAP],
 }
 
 
@@ -64,10 +65,10 @@ def auction(net: Devnet, kind: str, scenario: str) -> Auction:
 @pytest.mark.parametrize("kind", ["uniswap_v2", "uniswap_v3"])
 def test_the_baseline_solution_settles_through_the_encoded_swaps(chain: Devnet, kind: str, scenario: str) -> None:
     m, w3 = chain.manifest, chain.w3
-    settlement, router = m.contracts["settlement"], m.contracts["uniswapV3SwapRouter"]
+    settlement = m.contracts["settlement"]
     solver = EthAccount.from_key(m.account("solver").private_key)
     current = auction(chain, kind, scenario)
-    encoder = UniswapEncoder(settlement, router, FAR_FUTURE)
+    encoder = UniswapEncoder(settlement)
     solution = solve(current, encoder, solver=solver.address, settlement=settlement)
     assert len(solution.fulfillments) == len(current.orders)
     assert [i.call_data[:4] for i in solution.interactions] == EXPECTED_CALLS[(kind, scenario)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from eth_abi.abi import decode
 
-from solver.adapters.chain.amm import APPROVE, TRANSFER, V2_SWAP, V3_EXACT_INPUT_SINGLE
+from solver.adapters.chain.amm import MAX_SQRT_RATIO, MIN_SQRT_RATIO, TRANSFER, V2_SWAP, V3_SWAP
 from solver.adapters.chain.encoder import UniswapEncoder
 from solver.domain.baseline import solve
 from solver.domain.batch import Interaction
@@ -13,12 +13,10 @@ from solver.domain.primitives import address
 
 from ..unit.builders import DAI, SETTLEMENT, SOLVER, USDC, WETH, a_pool, a_v3_pool, an_auction, an_order
 
-ROUTER = "0x00000000000000000000000000000000000007e3"
-DEADLINE = 2_000_000_600
 E18, E6 = 10**18, 10**6
 PAIR = a_pool(WETH, 1_000 * E18, USDC, 3_000_000 * E6)  # token0 = USDC (0x..a1), token1 = WETH (0x..e1)
 V3 = a_v3_pool(WETH, 1_000 * E18, DAI, 3_000_000 * E18)  # token0 = DAI (0x..d1), token1 = WETH
-ENCODER = UniswapEncoder(SETTLEMENT, ROUTER, DEADLINE)
+ENCODER = UniswapEncoder(SETTLEMENT)
 
 
 def args(call: Interaction, selector: bytes, types: list[str]) -> tuple[object, ...]:
@@ -49,15 +47,18 @@ def test_a_v2_output_other_than_the_snapshots_quote_is_refused() -> None:
         ENCODER.swap(PAIR, WETH, E18, out + 1, SETTLEMENT, prefunded=True)
 
 
-def test_a_v3_swap_approves_the_exact_input_and_demands_the_exact_output() -> None:
+def test_a_v3_swap_is_the_pools_own_swap_of_the_exact_input_with_no_approval() -> None:
     out = V3.amount_out(WETH, E18)
-    approve, swap = ENCODER.swap(V3, WETH, E18, out, SETTLEMENT, prefunded=False)
-    assert approve.target == address(WETH)
-    assert args(approve, APPROVE, ["address", "uint256"]) == (ROUTER.lower(), E18)
-    assert swap.target == address(ROUTER) and swap.value == 0
-    [params] = args(swap, V3_EXACT_INPUT_SINGLE, ["(address,address,uint24,address,uint256,uint256,uint256,uint160)"])
-    # tokenIn, tokenOut, fee, recipient, deadline, amountIn, amountOutMinimum, sqrtPriceLimitX96 (none)
-    assert params == (WETH.lower(), DAI.lower(), 3000, SETTLEMENT.lower(), DEADLINE, E18, out, 0)
+    [swap] = ENCODER.swap(V3, WETH, E18, out, SETTLEMENT, prefunded=False)
+    assert swap.target == address(V3.address) and swap.value == 0
+    decoded = args(swap, V3_SWAP, ["address", "bool", "int256", "uint160", "bytes"])
+    # recipient, zeroForOne (WETH is token1: false), amountSpecified (positive: exact input), price limit
+    # (the far bound, so the whole input is swapped), callback data (none: the settlement pays in the callback)
+    assert decoded == (SETTLEMENT.lower(), False, E18, MAX_SQRT_RATIO - 1, b"")
+    [back] = ENCODER.swap(V3, DAI, 3_000 * E18, V3.amount_out(DAI, 3_000 * E18), SETTLEMENT, prefunded=False)
+    assert args(back, V3_SWAP, ["address", "bool", "int256", "uint160", "bytes"])[1:4] == (
+        True, 3_000 * E18, MIN_SQRT_RATIO + 1,
+    )  # fmt: skip
 
 
 def test_v3_pools_take_no_prefunded_input() -> None:
@@ -66,7 +67,7 @@ def test_v3_pools_take_no_prefunded_input() -> None:
         ENCODER.swap(V3, WETH, E18, V3.amount_out(WETH, E18), SETTLEMENT, prefunded=True)
 
 
-def test_the_baseline_routes_a_v2_order_through_a_prefunded_pair_and_a_v3_order_through_the_router() -> None:
+def test_the_baseline_routes_a_v2_order_through_a_prefunded_pair_and_a_v3_order_through_the_pool_itself() -> None:
     to_usdc = an_order(sell_amount=E18, buy_amount=2_900 * E6)
     to_dai = an_order(nonce=2, buy_token=DAI, sell_amount=E18, buy_amount=2_900 * E18)
     auction = an_auction(to_usdc, to_dai, pools=(PAIR, V3))
@@ -74,6 +75,4 @@ def test_the_baseline_routes_a_v2_order_through_a_prefunded_pair_and_a_v3_order_
     sell_to = {f.intent_id: f.sell_to for f in solution.fulfillments}
     assert sell_to == {to_usdc.intent_id: PAIR.address, to_dai.intent_id: "0x" + "00" * 20}
     targets = [(i.target, i.call_data[:4]) for i in solution.interactions]
-    assert sorted(targets) == sorted(
-        [(address(PAIR.address), V2_SWAP), (address(WETH), APPROVE), (address(ROUTER), V3_EXACT_INPUT_SINGLE)]
-    )
+    assert sorted(targets) == sorted([(address(PAIR.address), V2_SWAP), (address(V3.address), V3_SWAP)])

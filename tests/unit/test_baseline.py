@@ -21,6 +21,7 @@ from .builders import (
     BOB,
     CAROL,
     DAI,
+    REFERENCE_PRICES,
     SETTLEMENT,
     SOLVER,
     USDC,
@@ -29,6 +30,7 @@ from .builders import (
     a_pool,
     an_auction,
     an_order,
+    token_infos,
 )
 
 E18, E17, E6 = 10**18, 10**17, 10**6
@@ -45,7 +47,8 @@ def run(auction: Auction, encoder: RecordingEncoder | None = None) -> tuple[Solu
 
 def assert_valid(auction: Auction, solution: Solution, encoder: RecordingEncoder) -> Score | None:
     """The venue accepts the solution (structure, limits, surplus, EBBO) and every token balances: the
-    settlement pays out at most what users and pools bring in, plus one base unit per trade receiving it."""
+    settlement pays out at most what users and pools bring in, plus one base unit per trade whose rounding
+    favours its owner in it."""
     if not solution.fulfillments:
         assert not solution.interactions and not encoder.swaps
         return None
@@ -82,7 +85,10 @@ def assert_valid(auction: Auction, solution: Solution, encoder: RecordingEncoder
     for trade in batch.trades:  # payout phase
         _, buy = batch.executed(trade)
         settlement[trade.intent.buy_token.lower()] -= buy
-        receivers[trade.intent.buy_token.lower()] += 1
+        # The contract's dust rule: a sell trade's buy amount rounds up (one unit of its buy token), a buy
+        # trade's sell amount rounds down (one unit of its sell token).
+        sell_kind = trade.intent.kind is IntentKind.SELL
+        receivers[(trade.intent.buy_token if sell_kind else trade.intent.sell_token).lower()] += 1
     assert all(v == 0 for v in prefunded.values()), "tokens left in a pool"
     for token, change in settlement.items():
         assert change >= -receivers[token], f"{token}: the buffer pays {-change} for {receivers[token]} trades"
@@ -235,7 +241,7 @@ TOKENS = (WETH, USDC, DAI)
 
 
 @st.composite
-def auctions(draw: st.DrawFn) -> Auction:
+def auctions(draw: st.DrawFn, bounded: bool = False) -> Auction:
     n_tokens = draw(st.integers(2, 3))
     tokens = TOKENS[:n_tokens]
     value = {t: draw(st.integers(1, 1_000)) for t in tokens}  # a common price per base unit, for realism
@@ -272,13 +278,42 @@ def auctions(draw: st.DrawFn) -> Auction:
         if partial and draw(st.booleans()):
             order = an_order(order.intent, remaining=draw(st.integers(1, order.intent.full_amount)))
         orders.append(order)
-    return an_auction(*orders, pools=tuple(pools))
+    if not bounded:
+        return an_auction(*orders, pools=tuple(pools))
+    # The venue's price bound with reference prices near the common price (off by up to ±10 %, as a
+    # reference from exchange books may be): a solution must price every trade within the bound of them.
+    reference = {t: value[t] * draw(st.integers(90, 110)) for t in tokens}
+    bps = draw(st.sampled_from([0, 1, 50, 300, 1_000]))
+    return an_auction(*orders, pools=tuple(pools), tokens=token_infos(reference), max_price_deviation_bps=bps)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(auction=auctions(), prefund=st.booleans())
 def test_every_baseline_solution_validates_and_balances(auction: Auction, prefund: bool) -> None:
     run(auction, RecordingEncoder(prefund=prefund))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(auction=auctions(bounded=True), prefund=st.booleans())
+def test_every_baseline_solution_keeps_within_the_venues_price_bound(auction: Auction, prefund: bool) -> None:
+    """`evaluate` is the venue's own check (price_out_of_bounds among them): the baseline never bids a trade it
+    would discard, whatever the bound, and settles what it can inside it."""
+    run(auction, RecordingEncoder(prefund=prefund))
+
+
+def test_the_baseline_leaves_out_a_coincidence_of_wants_it_could_only_clear_off_the_reference() -> None:
+    """Alice sells 1 WETH for at least 3,300 USDC and Bob pays up to 3,400: the only common rates are 10 %
+    above the reference (3,000). Within a 5 % bound the venue would discard them; at 15 % they clear."""
+    alice = an_order(owner=ALICE, sell_amount=E18, buy_amount=3_300 * E6)
+    bob = an_order(owner=BOB, sell_token=USDC, buy_token=WETH, sell_amount=3_400 * E6, buy_amount=E18,
+                   kind=IntentKind.BUY)  # fmt: skip
+    tight, _ = run(an_auction(alice, bob, max_price_deviation_bps=500))
+    assert tight.fulfillments == ()
+    loose, _ = run(an_auction(alice, bob, max_price_deviation_bps=1_500))
+    assert {f.intent_id for f in loose.fulfillments} == {alice.intent_id, bob.intent_id}
+    price = {t.lower(): p for t, p in loose.prices.items()}
+    rate = Fraction(price[WETH.lower()] * REFERENCE_PRICES[USDC], price[USDC.lower()] * REFERENCE_PRICES[WETH])
+    assert Fraction(11, 10) <= rate <= Fraction(115, 100)  # in USDC per WETH relative to 3,000: 3,300..3,450
 
 
 def test_an_order_whose_surplus_the_venue_cannot_value_is_left_out() -> None:
