@@ -236,7 +236,8 @@ contract Settlement is ISettlement {
             for { let i := 0 } lt(i, tokens.length) { i := add(i, 1) } {
                 let token := calldataload(add(tokens.offset, shl(5, i)))
                 dirty := or(dirty, shr(160, token))
-                if and(iszero(gt(token, previous)), i) {
+                // (`gt(i, 0)`, not `i`: `and` is bitwise, and `and(1, i)` is zero at every even index)
+                if and(iszero(gt(token, previous)), gt(i, 0)) {
                     index := i
                     break
                 }

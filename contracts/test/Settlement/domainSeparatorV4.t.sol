@@ -52,7 +52,6 @@ contract DomainSeparatorV4Test is SettlementFixture {
         Intent memory signedBeforeFork = intent().by(aliceKey).sell(address(weth), 1e18).buy(address(usdc), 2900e6);
         bytes memory oldSignature = signedBeforeFork.signature();
         vm.chainId(block.chainid + 1);
-        usdc.mint(address(settlement), 3000e6);
 
         ISettlement.Trade memory t = signedBeforeFork.trade(wethUsdcBatch().tokens);
         t.signature = oldSignature;
@@ -61,7 +60,8 @@ contract DomainSeparatorV4Test is SettlementFixture {
             abi.encodeWithSelector(ISettlement.InvalidSignature.selector, signedBeforeFork.id())
         );
 
-        settle(wethUsdcBatch().add(signedBeforeFork)); // re-signed on the new chain
+        // Re-signed on the new chain; the market maker (also signing on the new chain) takes the other side.
+        settle(wethUsdcBatch().add(signedBeforeFork).add(mirror(signedBeforeFork)));
         assertEq(balance(usdc, alice), BALANCE * 1e6 + 3000e6);
     }
 }

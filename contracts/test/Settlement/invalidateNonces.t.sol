@@ -61,8 +61,7 @@ contract InvalidateNoncesTest is SettlementFixture {
     function test_cancels_the_rest_of_a_partially_filled_intent() public {
         Intent memory i = intent().by(aliceKey).partiallyFillable().sell(address(weth), 2e18).buy(address(usdc), 5800e6)
             .withNonce(42).executing(1e18);
-        usdc.mint(address(settlement), 3000e6);
-        settle(wethUsdcBatch().add(i));
+        settle(wethUsdcBatch().add(i).add(mirror(i)));
         vm.prank(alice);
         settlement.invalidateNonces(0, 1 << 42);
 

@@ -13,9 +13,8 @@ contract IsNonceUsedTest is SettlementFixture {
 
     function test_is_true_after_a_fill_or_kill_intent_settles() public {
         Intent memory i = intent().by(aliceKey).sell(address(weth), 1e18).buy(address(usdc), 2900e6).withNonce(513);
-        usdc.mint(address(settlement), 3000e6);
 
-        settle(wethUsdcBatch().add(i));
+        settle(wethUsdcBatch().add(i).add(mirror(i)));
 
         assertTrue(settlement.isNonceUsed(alice, 513));
         assertFalse(settlement.isNonceUsed(bob, 513));
@@ -23,9 +22,8 @@ contract IsNonceUsedTest is SettlementFixture {
 
     function test_is_false_after_a_partially_fillable_intent_fills_completely() public {
         Intent memory i = intent().by(aliceKey).partiallyFillable().sell(address(weth), 1e18).buy(address(usdc), 2900e6);
-        usdc.mint(address(settlement), 3000e6);
 
-        settle(wethUsdcBatch().add(i));
+        settle(wethUsdcBatch().add(i).add(mirror(i)));
 
         assertEq(settlement.filledAmount(i.id()), 1e18);
         assertFalse(settlement.isNonceUsed(alice, 0));

@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {SettlementFixture} from "../utils/SettlementFixture.sol";
 import {ISettlement} from "../../src/interfaces/ISettlement.sol";
-import {Ownable} from "solady/auth/Ownable.sol";
 
 /// @notice setInventoryAccount(): the owner labels solver inventory accounts.
 contract SetInventoryAccountTest is SettlementFixture {
@@ -24,7 +23,7 @@ contract SetInventoryAccountTest is SettlementFixture {
     }
 
     function test_reverts_when_the_caller_is_not_the_owner() public {
-        vm.expectRevert(abi.encodeWithSelector(Ownable.Unauthorized.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotOwner.selector, solver));
         vm.prank(solver);
         settlement.setInventoryAccount(solver, true);
     }

@@ -3,7 +3,6 @@ pragma solidity ^0.8.28;
 
 import {SettlementFixture} from "../utils/SettlementFixture.sol";
 import {ISettlement} from "../../src/interfaces/ISettlement.sol";
-import {Ownable} from "solady/auth/Ownable.sol";
 
 /// @notice setSolver(): the owner's allow-list of callers of settle.
 contract SetSolverTest is SettlementFixture {
@@ -33,14 +32,14 @@ contract SetSolverTest is SettlementFixture {
     }
 
     function test_reverts_when_the_caller_is_not_the_owner() public {
-        vm.expectRevert(abi.encodeWithSelector(Ownable.Unauthorized.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotOwner.selector, solver));
         vm.prank(solver);
         settlement.setSolver(carol, true);
     }
 
     function test_the_deployer_is_not_the_owner_unless_named() public {
         assertEq(settlement.owner(), admin);
-        vm.expectRevert(abi.encodeWithSelector(Ownable.Unauthorized.selector));
+        vm.expectRevert(abi.encodeWithSelector(ISettlement.NotOwner.selector, address(this)));
         settlement.setSolver(carol, true);
     }
 }

@@ -54,6 +54,7 @@ contract SettleEventsTest is SettlementFixture {
 
     function test_emits_fills_then_settled_and_nothing_for_interactions() public {
         BalanceProbe probe = new BalanceProbe();
+        allowAdapter(address(probe)); // an owner-listed adapter: the settlement may call it with anything
         bytes memory call = abi.encodeCall(BalanceProbe.record, (0, address(weth), alice));
         Batch memory b = wethUsdcBatch().add(aliceSells).add(bobBuys).auction(1);
         b.interact(BatchBuilder.BEFORE, address(probe), call);

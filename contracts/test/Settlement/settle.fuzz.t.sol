@@ -37,7 +37,7 @@ contract SettleFuzzTest is SettlementFixture {
         if (p.isBuy) i.buyKind();
         if (p.isPartial) i.partiallyFillable();
         if (p.toReceiver) i.to(receiver);
-        vm.assume(i.owner != receiver && i.owner.code.length == 0);
+        vm.assume(i.owner != receiver && i.owner != maker && i.owner.code.length == 0);
         weth.mint(i.owner, i.sellAmount);
         vm.prank(i.owner);
         weth.approve(address(spender), type(uint256).max);
@@ -50,11 +50,11 @@ contract SettleFuzzTest is SettlementFixture {
 
     function testFuzz_random_keys_sign_random_intents_that_settle(Params memory p) public {
         Intent memory i = randomIntent(p);
-        usdc.mint(address(settlement), i.buyAmount);
         address payee = i.receiver == address(0) ? i.owner : i.receiver;
         uint256 payeeBefore = balance(usdc, payee);
 
-        settle(atLimit(i).add(i));
+        // The market maker takes the other side: at the limit prices both trades net to zero.
+        settle(atLimit(i).add(i).add(mirror(i)));
 
         assertEq(balance(weth, i.owner), 0, "the owner sold exactly sellAmount");
         assertEq(balance(usdc, payee) - payeeBefore, i.buyAmount, "the receiver got exactly buyAmount");
@@ -114,11 +114,25 @@ contract SettleFuzzTest is SettlementFixture {
 
         uint256 expectedSell = isBuy ? Math.mulDiv(executed, pUsdc, pWeth) : executed;
         uint256 expectedBuy = isBuy ? executed : Math.mulDiv(executed, pWeth, pUsdc, Math.Rounding.Ceil);
-        usdc.mint(address(settlement), expectedBuy);
 
-        settle(batch().price(address(weth), pWeth).price(address(usdc), pUsdc).add(i));
+        Batch memory b = batch().price(address(weth), pWeth).price(address(usdc), pUsdc).add(i);
+        settle(b.add(counterparty(i, expectedBuy)));
 
         assertEq(BALANCE * 1e18 - balance(weth, alice), expectedSell, "paid");
         assertEq(balance(usdc, alice) - BALANCE * 1e6, expectedBuy, "received");
+    }
+
+    /// @dev The market maker's opposite intent for Alice's fill of `executed` (see `mirror`), with a limit
+    /// the random prices always meet: it buys Alice's WETH for at most `usdcOut`, the USDC Alice is owed
+    /// (so it pays the floor of what she gets, the ceiling), or sells her the exact USDC she buys. Its
+    /// owner-favouring rounding leaves the settlement at most one unit short of the token both trades
+    /// round in, which the allowed dust covers (the one-unit buffer pays it out).
+    function counterparty(Intent memory i, uint256 usdcOut) internal returns (Intent memory m) {
+        usdc.mint(maker, usdcOut); // the random prices can ask more than the maker's initial balance
+        usdc.mint(address(settlement), 1); // the rounding buffer
+        weth.mint(address(settlement), 1);
+        m = intent().by(makerKey).withNonce(makerNonce++);
+        if (i.isBuy) m.sell(address(usdc), i.executedAmount()).buy(address(weth), 0);
+        else m.buyKind().sell(address(usdc), usdcOut).buy(address(weth), i.executedAmount());
     }
 }

@@ -47,6 +47,36 @@ contract SettleRevertsTest is SettlementFixture {
         settleReverts(b, abi.encodeWithSelector(ISettlement.PriceCountMismatch.selector, 2, 1));
     }
 
+    /// @dev `n` distinct token addresses in increasing order, each priced 1 (no trade reads them).
+    function increasingTokens(uint256 n) internal pure returns (Batch memory b) {
+        b = BatchBuilder.batch().inInsertionOrder();
+        b.tokens = new address[](n);
+        b.prices = new uint256[](n);
+        for (uint256 j; j < n; ++j) {
+            (b.tokens[j], b.prices[j]) = (address(uint160(0x1000 + 0x10 * j)), 1);
+        }
+    }
+
+    function test_settles_tokens_in_strictly_increasing_address_order() public {
+        settle(increasingTokens(6));
+    }
+
+    function test_reverts_at_the_first_token_not_greater_than_its_predecessor() public {
+        // Every position, odd and even, of batches of 2 to 6 tokens; a token equal to its predecessor
+        // (a duplicate: a second price for the same token) or below it.
+        for (uint256 n = 2; n <= 6; ++n) {
+            for (uint256 k = 1; k < n; ++k) {
+                for (uint256 duplicate; duplicate < 2; ++duplicate) {
+                    Batch memory b = increasingTokens(n);
+                    address previous = b.tokens[k - 1];
+                    b.tokens[k] = duplicate == 1 ? previous : address(uint160(previous) - 1);
+
+                    settleReverts(b, abi.encodeWithSelector(ISettlement.UnsortedTokens.selector, k));
+                }
+            }
+        }
+    }
+
     function test_reverts_when_the_sell_token_index_is_out_of_range() public {
         Batch memory b = wethUsdcBatch().add(aliceSells());
         b.trades[0].sellTokenIndex = 2;

@@ -71,6 +71,12 @@ contract SettlementInvariantsTest is BaseTest {
         assertEq(handler.wrongErrors(), 0);
     }
 
+    /// @dev The balance guard: whatever a batch does, the settlement ends with at least what it held,
+    /// token by token, less one base unit of rounding dust per trade.
+    function invariant_the_settlement_never_loses_more_than_rounding_dust() public view {
+        assertEq(handler.settlementLosses(), 0);
+    }
+
     /// @dev Keeps the campaign honest: batches the handler builds as valid do settle.
     function invariant_valid_batches_settle() public view {
         assertEq(handler.validBatchFailures(), 0);

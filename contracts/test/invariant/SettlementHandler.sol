@@ -13,8 +13,10 @@ import {Uniswap} from "../utils/Uniswap.sol";
 /// @title Drives the settlement with random valid and invalid batches.
 /// @notice Three owners trade three tokens. Each batch holds at most one trade per owner, and each
 /// owner has its own receiver, so balance deltas tell exactly what each fill paid and received.
-/// The settlement holds a large buffer of every token, so a valid batch need not be a balanced CoW:
-/// the properties under test protect owners, not the settlement.
+/// A market maker (solver inventory) signs the opposite side of every owner's trade, after all of
+/// them, so each valid batch nets to rounding dust: the settlement's balance guard lets it settle, and
+/// an invalid trade (always trade 0) still fails first with its own error. The settlement holds a
+/// buffer of every token that pays that dust out (one base unit per trade at most).
 contract SettlementHandler is BaseTest {
     Settlement public settlement;
     TestToken[3] internal tokens;
@@ -25,6 +27,8 @@ contract SettlementHandler is BaseTest {
     address[3] internal owners;
     address[3] internal receivers;
     mapping(address => uint256) internal nextNonce;
+    address internal maker; // inventory account taking the other side of every trade
+    uint256 internal makerKey;
 
     // ---- ghost state ----------------------------------------------------------------------------
     mapping(address => bool) public ghostAllowed; // who the admin allow-listed, tracked independently
@@ -35,6 +39,8 @@ contract SettlementHandler is BaseTest {
     uint256 public validBatchFailures; // batches built to be valid that reverted (handler sanity)
     uint256 public wrongErrors; // batches built to be invalid that reverted for another reason
     uint256 public successfulSettles;
+    uint256 public settlementLosses; // settled batches after which the settlement held less of a token
+    // than before, beyond one base unit per trade
     Intent[] internal fokIntents; // settled fill-or-kill intents
     mapping(bytes32 => uint256) public fokFills;
     Intent[] internal partialIntents; // partially fillable intents that have been filled at least once
@@ -59,9 +65,17 @@ contract SettlementHandler is BaseTest {
         ghostAllowed[solver] = true;
         for (uint256 k; k < 3; ++k) {
             tokens[k] = new TestToken("T", "T", 18);
-            tokens[k].mint(address(settlement), 1e30); // the buffer
+            tokens[k].mint(address(settlement), 1e30); // the buffer (only rounding dust is ever paid from it)
         }
         address spender = address(settlement.spender());
+        (maker, makerKey) = makeAccount("inv maker");
+        vm.prank(admin);
+        settlement.setInventoryAccount(maker, true);
+        for (uint256 k; k < 3; ++k) {
+            tokens[k].mint(maker, 1e50); // a trade moves at most 1e24 * 1e9 / 1e3 = 1e30 units
+            vm.prank(maker);
+            tokens[k].approve(spender, type(uint256).max);
+        }
         string[3] memory names = ["owner0", "owner1", "owner2"];
         for (uint256 o; o < 3; ++o) {
             (owners[o], keys[o]) = makeAccount(names[o]);
@@ -173,6 +187,19 @@ contract SettlementHandler is BaseTest {
             legs[n] = Leg(i, i.receiver == address(0) ? i.owner : i.receiver, 0, 0);
             b.add(i);
         }
+        for (uint256 n; n < legs.length; ++n) {
+            b.add(mirror(legs[n].intent));
+        }
+    }
+
+    /// @dev The maker's fill-or-kill intent taking the other side of `i`'s executed amount: a buy intent
+    /// for the units `i` sells, or a sell intent of the units `i` buys, with a limit any of these prices
+    /// meets (the pair then nets to at most one unit of rounding in the token both trades round in).
+    function mirror(Intent memory i) internal returns (Intent memory m) {
+        uint256 executed = i.executedAmount();
+        m = IntentBuilder.intent(address(settlement)).by(makerKey).withNonce(nextNonce[maker]++);
+        if (i.isBuy) m.sell(i.buyToken, executed).buy(i.sellToken, 0);
+        else m.buyKind().sell(i.buyToken, type(uint128).max).buy(i.sellToken, executed);
     }
 
     function randomIntent(Batch memory b, uint256 o, uint256 r) internal returns (Intent memory i) {
@@ -215,7 +242,7 @@ contract SettlementHandler is BaseTest {
         }
         Leg[] memory legs = new Leg[](1);
         legs[0] = Leg(i, i.receiver == address(0) ? i.owner : i.receiver, 0, 0);
-        execute(b.add(i), legs, solver, expectedError);
+        execute(b.add(i).add(mirror(i)), legs, solver, expectedError);
     }
 
     /// @dev Settles as `caller`; `expectedError` is the selector it must revert with, zero if none.
@@ -224,9 +251,17 @@ contract SettlementHandler is BaseTest {
             legs[n].sellBefore = TestToken(legs[n].intent.sellToken).balanceOf(legs[n].intent.owner);
             legs[n].buyBefore = TestToken(legs[n].intent.buyToken).balanceOf(legs[n].payee);
         }
+        b.sort(); // the settlement takes its tokens in increasing address order
+        uint256[3] memory held;
+        for (uint256 k; k < 3; ++k) {
+            held[k] = tokens[k].balanceOf(address(settlement));
+        }
         vm.prank(caller);
         try settlement.settle(b.tokens, b.prices, b.trades, b.interactions, b.auctionId) {
             ++successfulSettles;
+            for (uint256 k; k < 3; ++k) {
+                if (tokens[k].balanceOf(address(settlement)) + b.trades.length < held[k]) ++settlementLosses;
+            }
             if (expectedError != 0) ++unexpectedSuccesses;
             if (!ghostAllowed[caller]) ++nonSolverSettles;
             for (uint256 n; n < legs.length; ++n) {

@@ -37,10 +37,28 @@ contract AttacksTest is SettlementFixture {
         bytes memory steal = abi.encodeCall(IERC20.transferFrom, (alice, solver, 1e18));
         Batch memory b = batch().interact(BatchBuilder.BETWEEN, address(weth), steal);
 
-        // Alice approved the spender, not the settlement that makes the call.
+        // WETH is not a token of this batch, and no rule allows calling it. (Alice approved the spender,
+        // not the settlement that would make the call, so it would fail anyway.)
         settleReverts(
             b,
-            abi.encodeWithSignature("ERC20InsufficientAllowance(address,uint256,uint256)", address(settlement), 0, 1e18)
+            abi.encodeWithSelector(
+                ISettlement.ForbiddenInteraction.selector, address(weth), IERC20.transferFrom.selector
+            )
+        );
+        assertAliceUntouched();
+    }
+
+    function test_cannot_drain_an_approval_with_transferFrom_on_a_token_of_the_batch() public {
+        bytes memory steal = abi.encodeCall(IERC20.transferFrom, (alice, solver, 1e18));
+        Batch memory b = wethUsdcBatch().add(aliceSells()).add(bobBuys());
+        b.interact(BatchBuilder.BETWEEN, address(weth), steal);
+
+        // On a token of the batch only `transfer` is allowed.
+        settleReverts(
+            b,
+            abi.encodeWithSelector(
+                ISettlement.ForbiddenInteraction.selector, address(weth), IERC20.transferFrom.selector
+            )
         );
         assertAliceUntouched();
     }
@@ -65,6 +83,22 @@ contract AttacksTest is SettlementFixture {
         bytes memory steal = abi.encodeCall(PullProxy.pull, (spender, address(weth), alice, 1e18));
         Batch memory b = batch().interact(BatchBuilder.AFTER, address(proxy), steal);
 
+        // The proxy is neither a token, a Uniswap pair or pool, nor an adapter the owner listed.
+        settleReverts(
+            b,
+            abi.encodeWithSelector(ISettlement.ForbiddenInteraction.selector, address(proxy), PullProxy.pull.selector)
+        );
+        assertAliceUntouched();
+    }
+
+    function test_cannot_drain_an_approval_through_a_proxy_even_if_the_owner_listed_it() public {
+        PullProxy proxy = new PullProxy();
+        vm.prank(admin);
+        settlement.setAdapter(address(proxy), true); // a listing mistake: the call now goes through
+        bytes memory steal = abi.encodeCall(PullProxy.pull, (spender, address(weth), alice, 1e18));
+        Batch memory b = batch().interact(BatchBuilder.AFTER, address(proxy), steal);
+
+        // The spender only obeys the settlement, never a contract it calls.
         settleReverts(b, abi.encodeWithSelector(IntentSpender.OnlySettlement.selector, address(proxy)));
         assertAliceUntouched();
     }

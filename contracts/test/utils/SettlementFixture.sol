@@ -97,6 +97,37 @@ abstract contract SettlementFixture is BaseTest {
         return v3Pool(weth, usdc, 1_000e18, 3_000_000e6);
     }
 
+    /// @dev What `pair` pays for `amountIn` of `tokenIn` sent to it: UniswapV2Library.getAmountOut, the
+    /// 0.3 % fee taken from the input.
+    function v2AmountOut(IUniswapV2Pair pair, address tokenIn, uint256 amountIn) internal view returns (uint256) {
+        (uint256 reserve0, uint256 reserve1,) = pair.getReserves();
+        (uint256 reserveIn, uint256 reserveOut) = tokenIn == pair.token0() ? (reserve0, reserve1) : (reserve1, reserve0);
+        uint256 inWithFee = amountIn * 997;
+        return inWithFee * reserveOut / (reserveIn * 1000 + inWithFee);
+    }
+
+    /// @dev Calldata of `pair.swap` paying `amountOut` of `tokenOut` to `to` (empty data: no flash swap).
+    function v2Swap(IUniswapV2Pair pair, address tokenOut, uint256 amountOut, address to)
+        internal
+        view
+        returns (bytes memory)
+    {
+        (uint256 out0, uint256 out1) = tokenOut == pair.token0() ? (amountOut, uint256(0)) : (uint256(0), amountOut);
+        return abi.encodeCall(IUniswapV2Pair.swap, (out0, out1, to, ""));
+    }
+
+    /// @dev Calldata of `pool.swap` selling exactly `amountIn` of `tokenIn` (no price limit) for `recipient`;
+    /// the pool then asks its caller for the input in `uniswapV3SwapCallback`.
+    function v3SwapExactIn(IUniswapV3Pool pool, address tokenIn, uint256 amountIn, address recipient)
+        internal
+        view
+        returns (bytes memory)
+    {
+        bool zeroForOne = tokenIn == pool.token0();
+        uint160 limit = zeroForOne ? Uniswap.MIN_SQRT_RATIO + 1 : Uniswap.MAX_SQRT_RATIO - 1;
+        return abi.encodeCall(IUniswapV3Pool.swap, (recipient, zeroForOne, int256(amountIn), limit, ""));
+    }
+
     function liquidityProvider(TestToken a, TestToken b, uint256 amountA, uint256 amountB)
         private
         returns (LiquidityProvider provider)
