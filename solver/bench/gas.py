@@ -515,6 +515,19 @@ def render(report: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def summary(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The one-line result: gas of every scenario per owner state (`<state>_<scenario>`), the marginal CoW
+    trade, and how many targets pass."""
+    line: dict[str, Any] = {}
+    for state, table in report["states"].items():
+        for row in table["rows"]:
+            gas = row["ours_gas"] if row["ours_gas"] is not None else round(row["ours_per_trade"])
+            line[f"{state}_{row['key']}"] = gas
+    line["targets_passed"] = sum(1 for t in report["targets"] if t["pass"])
+    line["targets"] = len(report["targets"])
+    return line
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", type=Path, default=project_root() / "build" / "gas.json", help="JSON output path")
@@ -527,4 +540,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nmeasured in {report['runtime_s']} s (fresh devnet included); JSON: {args.json}")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(summary(report), separators=(",", ":")))  # one line, comparable run to run
     return 0  # a missed target is a finding, not a failure; broken settles raise instead
