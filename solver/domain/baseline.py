@@ -355,7 +355,7 @@ class _Round:
             forward = following is not None and self.encoder.accepts_prefunded(following)
             recipient = following.address if following is not None and forward else self.settlement
             if i > 0 and not prefunded:  # the settlement pays this intermediate from its balance
-                self.paid_intermediates.setdefault(route.tokens[i], route.tokens[0])
+                self.paid_intermediates.setdefault(route.tokens[i].lower(), route.tokens[0])
             calls.extend(
                 self.encoder.swap(
                     pool, route.tokens[i], route.amounts[i], route.amounts[i + 1], recipient, prefunded=prefunded
@@ -368,11 +368,13 @@ class _Round:
         """The book's prices plus one for each paid intermediate the book does not price: its reference
         price relative to the route's input token (any positive price would do: no trade uses it)."""
         prices = self.book.prices()
+        priced = {t.lower() for t in prices}  # one price per address, however it is spelled
         for token, source in self.paid_intermediates.items():
-            if token in prices:
+            if token.lower() in priced:
                 continue
+            priced.add(token.lower())
             ref_token, ref_source = self.reference.get(token.lower(), 0), self.reference.get(source.lower(), 0)
-            p_source = prices.get(source, 0)
+            p_source = next((p for t, p in prices.items() if t.lower() == source.lower()), 0)
             consistent = p_source > 0 and ref_token > 0 and ref_source > 0
             price = Fraction(p_source * ref_token, ref_source) if consistent else Fraction(1)
             prices[token] = min(max(round(price), 1), UINT256_MAX)
