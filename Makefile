@@ -2,7 +2,7 @@
 FORGE := node_modules/@foundry-rs/forge-linux-amd64/bin/forge
 PY := .venv/bin/python
 
-.PHONY: setup run demo-batch test test-contracts test-python bench bench-intake bench-round bench-e2e devnet lint
+.PHONY: setup run demo-batch test test-contracts test-python bench bench-intake bench-round bench-e2e fuzz-api devnet lint
 
 setup:
 	@bash scripts/setup.sh
@@ -28,6 +28,9 @@ bench-round: setup ## one round at scale: 1,000 intents, 10 solvers over WebSock
 
 bench-e2e: setup ## the whole venue on the devnet: intents POSTed at a steady rate, POST-to-settled latency (ARGS="--rate 8")
 	@$(PY) scripts/bench_e2e.py $(ARGS)
+
+fuzz-api: setup ## schemathesis over every API operation on the embedded venue, every check: no 5xx, no undocumented status (ARGS="--max-examples 200 --seed N")
+	@$(PY) scripts/fuzz_api.py $(ARGS)
 
 devnet: setup ## start the devnet alone and keep it running
 	@$(PY) scripts/devnet.py

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from solver.domain.intake import RejectCode, Rejected
-from solver.domain.primitives import UINT256_MAX, address
+from solver.domain.primitives import UINT256_MAX
 from solver.domain.records import FillFilter, FillRecord, StoredIntent
 from solver.observe import REGISTRY
 from solver.ports import AuctionLog, FillLog
@@ -28,10 +28,11 @@ from solver.services.quotes import Citation, QuoteService, no_quotes
 
 from . import openapi
 from .auction_dto import AuctionView
-from .dto import HEX, CancelBody, IntentAccepted, IntentBody, IntentView
+from .dto import CancelBody, IntentAccepted, IntentBody, IntentView
 from .errors import OUTAGE_TYPES, on_error, on_http_exception, on_invalid_request
 from .fast_intake import FastIntake
 from .fill_dto import FillSummaryView, FillView, fill_filter
+from .formats import ADDRESS, BYTES32, address_of, documented, matches
 from .limits import Limits
 from .openapi import BODY, LIMITED, OUTAGES, errors
 from .quote_dto import QuoteBody, QuoteView
@@ -45,6 +46,7 @@ _INTAKE_REFUSALS = (
     C.INSUFFICIENT_ALLOWANCE, C.TOO_MANY_INTENTS, *BODY, *LIMITED, *OUTAGES,
 )  # fmt: skip
 _READ = (C.MALFORMED, *LIMITED, *OUTAGES)
+IntentId = Annotated[str, Path(description="0x intent id", json_schema_extra=documented(BYTES32))]
 
 
 class Health(BaseModel):
@@ -115,22 +117,24 @@ def create_app(
         return IntentAccepted(id="0x" + accepted.intent_id.hex(), status=accepted.status)
 
     @app.get("/v1/intents/{intent_id}", responses=errors(C.NOT_FOUND, *_READ))
-    async def get_intent(intent_id: str) -> IntentView:
+    async def get_intent(intent_id: IntentId) -> IntentView:
         """The intent with its status, fill progress and settled fills."""
         return await view(await intake.get(_intent_id(intent_id)))
 
     @app.get("/v1/intents", responses=errors(*_READ))
-    async def intents_by_owner(owner: str = Query(description="0x address")) -> list[IntentView]:
+    async def intents_by_owner(
+        owner: Annotated[str, Query(description="0x address", json_schema_extra=documented(ADDRESS))],
+    ) -> list[IntentView]:
         """The owner's intents, oldest first, each with its status, fill progress and settled fills."""
-        stored = await intake.by_owner(_address(owner))
-        by_intent = await fills_of(stored, FillFilter(owner=_address(owner)))
+        stored = await intake.by_owner(address_of(owner, "owner"))
+        by_intent = await fills_of(stored, FillFilter(owner=address_of(owner, "owner")))
         return [IntentView.from_domain(s.record, by_intent[s.record.intent_id]) for s in stored]
 
     @app.post(
         "/v1/intents/{intent_id}/cancel",
         responses=errors(C.NOT_FOUND, C.INVALID_SIGNATURE, C.NOT_CANCELLABLE, *BODY, *LIMITED, *OUTAGES),
     )
-    async def cancel_intent(intent_id: str, body: CancelBody) -> IntentView:
+    async def cancel_intent(intent_id: IntentId, body: CancelBody) -> IntentView:
         """Cancel with the owner's EIP-712 CancelIntent signature; answers the cancelled intent and its fills."""
         return await view(await intake.cancel(_intent_id(intent_id), body.signature_bytes()))
 
@@ -170,8 +174,10 @@ def _limiters(
 
 
 def _fill_query(
-    intent_id: Annotated[str | None, Query(alias="intentId", description="0x intent id")] = None,
-    owner: Annotated[str | None, Query(description="0x address")] = None,
+    intent_id: Annotated[
+        str | None, Query(alias="intentId", description="0x intent id", json_schema_extra=documented(BYTES32))
+    ] = None,
+    owner: Annotated[str | None, Query(description="0x address", json_schema_extra=documented(ADDRESS))] = None,
     auction_id: Annotated[int | None, Query(alias="auctionId", ge=0, le=UINT256_MAX)] = None,
     since: Annotated[float | None, Query(description="unix seconds, inclusive")] = None,
     until: Annotated[float | None, Query(description="unix seconds, exclusive")] = None,
@@ -219,13 +225,6 @@ def _citation(quotes: QuoteService | None, quote_id: bytes | None) -> Citation |
 
 
 def _intent_id(text: str) -> bytes:
-    if not HEX.fullmatch(text) or len(text) != 66:
+    if not matches(BYTES32, text):
         raise Rejected(RejectCode.MALFORMED, "an intent id is 0x followed by 64 hex digits")
     return bytes.fromhex(text[2:])
-
-
-def _address(text: str) -> str:
-    try:
-        return address(text)
-    except ValueError as exc:
-        raise Rejected(RejectCode.MALFORMED, str(exc)) from exc

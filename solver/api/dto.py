@@ -7,7 +7,6 @@ bad body maps to one machine-readable code.
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,9 +20,8 @@ from solver.domain.primitives import UINT256_MAX, ZERO_ADDRESS
 from solver.domain.records import FillRecord
 
 from .fill_dto import FillView
+from .formats import ADDRESS, BYTES32, DECIMAL, HEX_BYTES, address_of, documented, matches
 
-HEX = re.compile(r"^0x[0-9a-fA-F]*$")
-DECIMAL = re.compile(r"^[0-9]{1,78}$")
 SCHEMES = {"eip712": SigningScheme.EIP712, "eip1271": SigningScheme.EIP1271}
 
 
@@ -31,24 +29,44 @@ class IntentBody(BaseModel):
     """An intent as wallets POST it, with the domain it was signed for. Every field but `chainId`,
     `settlement`, `signingScheme`, `signature` and `quoteId` is part of the signed EIP-712 `Intent`."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     chain_id: int = Field(alias="chainId", description="the EIP-712 domain's chain id")
-    settlement: str = Field(description="0x address: the EIP-712 domain's verifying contract")
-    owner: str = Field(description="0x address: the signer (EOA) or the EIP-1271 wallet; pays the sell token")
-    sell_token: str = Field(alias="sellToken", description="0x address of the token the owner gives")
-    buy_token: str = Field(alias="buyToken", description="0x address of the token the owner receives")
-    receiver: str = Field(default=ZERO_ADDRESS, description="0x address paid the buy token; zero: the owner")
+    settlement: str = Field(
+        description="0x address: the EIP-712 domain's verifying contract", json_schema_extra=documented(ADDRESS)
+    )
+    owner: str = Field(
+        description="0x address: the signer (EOA) or the EIP-1271 wallet; pays the sell token",
+        json_schema_extra=documented(ADDRESS),
+    )
+    sell_token: str = Field(
+        alias="sellToken", description="0x address of the token the owner gives", json_schema_extra=documented(ADDRESS)
+    )
+    buy_token: str = Field(
+        alias="buyToken", description="0x address of the token the owner receives",
+        json_schema_extra=documented(ADDRESS),
+    )  # fmt: skip
+    receiver: str = Field(
+        default=ZERO_ADDRESS, description="0x address paid the buy token; zero: the owner",
+        json_schema_extra=documented(ADDRESS),
+    )  # fmt: skip
     sell_amount: str = Field(
         alias="sellAmount",
-        description="decimal string, sell-token base units: exact for kind=sell, the most paid for kind=buy",
+        description="decimal string, sell-token base units (1 to 2**256-1): exact for kind=sell, the most paid for "
+        "kind=buy",
+        json_schema_extra=documented(DECIMAL),
     )
     buy_amount: str = Field(
         alias="buyAmount",
-        description="decimal string, buy-token base units: the least received for kind=sell, exact for kind=buy",
+        description="decimal string, buy-token base units (1 to 2**256-1): the least received for kind=sell, exact "
+        "for kind=buy",
+        json_schema_extra=documented(DECIMAL),
     )
     valid_to: int = Field(alias="validTo", description="unix seconds: the last second the intent may settle in")
-    nonce: str = Field(description="decimal string, unordered nonce (bit nonce & 255 of word nonce >> 8)")
+    nonce: str = Field(
+        description="decimal string (0 to 2**256-1), unordered nonce (bit nonce & 255 of word nonce >> 8)",
+        json_schema_extra=documented(DECIMAL),
+    )
     kind: Literal["sell", "buy"] = Field(
         description="sell: sellAmount is exact and buyAmount the minimum to receive; buy: buyAmount is exact and "
         "sellAmount the maximum to pay. The limit price is buyAmount / sellAmount either way."
@@ -59,16 +77,20 @@ class IntentBody(BaseModel):
         description="false: fill-or-kill, the exact amount at once or nothing; true: may fill in parts, each at "
         "or above the limit price, up to the exact amount in total",
     )
-    app_data: str = Field(default="0x" + "00" * 32, alias="appData", description="0x, 32 bytes: off-chain metadata")
+    app_data: str = Field(
+        default="0x" + "00" * 32, alias="appData", description="0x, 32 bytes: off-chain metadata",
+        json_schema_extra=documented(BYTES32),
+    )  # fmt: skip
     signing_scheme: Literal["eip712", "eip1271"] = Field(
         default="eip712", alias="signingScheme", description="eip712: a 65-byte ECDSA signature of the owner (EOA, "
         "low s); eip1271: bytes the owner contract's isValidSignature accepts"
     )  # fmt: skip
-    signature: str = Field(description="0x hex")
+    signature: str = Field(description="0x hex", json_schema_extra=documented(HEX_BYTES))
     quote_id: str | None = Field(
         default=None,
         alias="quoteId",
         description="0x id of the quote the owner signed after (POST /v1/quote); not signed",
+        json_schema_extra=documented(HEX_BYTES),
     )
 
     def to_domain(self) -> tuple[Intent, bytes, SigningScheme]:
@@ -88,19 +110,25 @@ def intent_of(
 ) -> tuple[Intent, bytes, SigningScheme]:  # fmt: skip
     """The domain intent, signature and scheme of an intent body's fields (schema-checked already: the types
     are right, `kind` and `signing_scheme` are among their literals). Raises Rejected."""
+    sell, buy = _amount(sell_amount, "sellAmount"), _amount(buy_amount, "buyAmount")
+    unordered, data = _amount(nonce, "nonce", allow_zero=True), _hex(app_data, "appData", 32)
+    owner, sell_token, buy_token, receiver = (
+        address_of(text, name)
+        for text, name in ((owner, "owner"), (sell_token, "sellToken"), (buy_token, "buyToken"), (receiver, "receiver"))
+    )
     try:
         intent = Intent(
             owner=owner,
             sell_token=sell_token,
             buy_token=buy_token,
             receiver=receiver,
-            sell_amount=_amount(sell_amount, "sellAmount"),
-            buy_amount=_amount(buy_amount, "buyAmount"),
+            sell_amount=sell,
+            buy_amount=buy,
             valid_to=valid_to,
-            nonce=_amount(nonce, "nonce", allow_zero=True),
+            nonce=unordered,
             kind=IntentKind.BUY if kind == "buy" else IntentKind.SELL,
             partially_fillable=partially_fillable,
-            app_data=_hex(app_data, "appData", 32),
+            app_data=data,
         )
     except InvalidIntent as exc:
         code = RejectCode.SAME_TOKEN if "must differ" in str(exc) else RejectCode.MALFORMED
@@ -115,9 +143,12 @@ def quote_id_of(text: str | None) -> bytes | None:
 class CancelBody(BaseModel):
     """The owner's EIP-712 `CancelIntent(bytes32 intentId)` signature, same domain as the intent."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    signature: str = Field(description="0x hex: ECDSA of the owner, or what its EIP-1271 wallet accepts")
+    signature: str = Field(
+        description="0x hex: ECDSA of the owner, or what its EIP-1271 wallet accepts",
+        json_schema_extra=documented(HEX_BYTES),
+    )
 
     def signature_bytes(self) -> bytes:
         return _hex(self.signature, "signature")
@@ -175,7 +206,7 @@ class IntentView(BaseModel):
 
 
 def _amount(text: str, name: str, allow_zero: bool = False) -> int:
-    if not DECIMAL.fullmatch(text):
+    if not matches(DECIMAL, text):
         raise Rejected(RejectCode.INVALID_AMOUNT, f"{name} must be a non-negative decimal integer string")
     value = int(text)
     if value > UINT256_MAX:
@@ -186,7 +217,7 @@ def _amount(text: str, name: str, allow_zero: bool = False) -> int:
 
 
 def _hex(text: str, name: str, length: int | None = None) -> bytes:
-    if not HEX.fullmatch(text) or len(text) % 2:
+    if not matches(HEX_BYTES, text):
         raise Rejected(RejectCode.MALFORMED, f"{name} must be 0x-prefixed hex")
     raw = bytes.fromhex(text[2:])
     if length is not None and len(raw) != length:

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from solver import observe
 from solver.domain.intake import RejectCode, Rejected
@@ -115,4 +116,18 @@ async def on_http_exception(request: Request, exc: Exception) -> JSONResponse:
         return rejection_response(cause)
     code = _HTTP_CODES.get(exc.status_code, RejectCode.MALFORMED)
     reason = exc.detail if isinstance(exc.detail, str) else "the request cannot be served"
-    return rejection_response(Rejected(code, reason), headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers = {k: v for k, v in headers.items() if k.lower() != "allow"} | {"Allow": _allowed(request)}
+    return rejection_response(Rejected(code, reason), headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves at the request's path (the router's own 405 names the first route's
+    only: POST alone for /v1/intents, which also serves GET)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route_methods
+    return ", ".join(sorted(methods))

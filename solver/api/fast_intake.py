@@ -7,9 +7,10 @@ parses it with orjson and accepts it only if it has exactly the shape `IntentBod
 canonical JSON types (strings as strings, integers as integers, booleans as booleans, no unknown or
 snake_case keys): such a body means the same to pydantic, so the intent goes through the very same
 conversion (`dto.intent_of`) and service call (`IntakeService.submit`: every check, the durable insert)
-and gets the same answer bytes. Anything else (not JSON, another content type, other types pydantic would
-coerce or refuse, a body too large) is handed to the FastAPI route unchanged, body replayed, so every
-refusal keeps its exact status, code and reason. The route stays registered: OpenAPI documents it.
+and gets the same answer bytes. Anything else (not JSON, another content type, other types, which pydantic
+refuses: the route reads bodies strictly, as the document types them; a body too large) is handed to the
+FastAPI route unchanged, body replayed, so every refusal keeps its exact status, code and reason. The route
+stays registered: OpenAPI documents it.
 """
 
 from __future__ import annotations

@@ -7,18 +7,16 @@ a decimal approximation (18 significant digits) for people.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
 from pydantic import BaseModel, Field
 
-from solver.domain.errors import DomainError
 from solver.domain.fills import Attribution
 from solver.domain.intake import RejectCode, Rejected
 from solver.domain.records import FillFilter, FillRecord, FillSummary
 
-INTENT_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
+from .formats import BYTES32, address_of, matches
 
 
 class Ratio(BaseModel):
@@ -130,12 +128,9 @@ def fill_filter(
     intent_id: str | None, owner: str | None, auction_id: int | None, since: float | None, until: float | None
 ) -> FillFilter:
     """The domain filter of the query parameters; Rejected(MALFORMED) on a bad id or address."""
-    if intent_id is not None and not INTENT_ID.fullmatch(intent_id):
+    if intent_id is not None and not matches(BYTES32, intent_id):
         raise Rejected(RejectCode.MALFORMED, "intentId is 0x followed by 64 hex digits")
-    try:
-        return FillFilter(
-            intent_id=None if intent_id is None else bytes.fromhex(intent_id[2:]),
-            owner=owner, auction_id=auction_id, since=since, until=until,
-        )  # fmt: skip
-    except DomainError as exc:
-        raise Rejected(RejectCode.MALFORMED, str(exc)) from exc
+    return FillFilter(
+        intent_id=None if intent_id is None else bytes.fromhex(intent_id[2:]),
+        owner=None if owner is None else address_of(owner, "owner"), auction_id=auction_id, since=since, until=until,
+    )  # fmt: skip

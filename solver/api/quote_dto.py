@@ -6,31 +6,33 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from solver.domain.errors import DomainError
-from solver.domain.intake import RejectCode, Rejected
 from solver.domain.intent import IntentKind
 from solver.domain.primitives import address
-from solver.domain.quoting import IssuedQuote, Quote, QuoteRequest
+from solver.domain.quoting import BPS, IssuedQuote, Quote, QuoteRequest
 
 from .dto import _amount
+from .formats import ADDRESS, DECIMAL, address_of, documented
 
 
 class QuoteBody(BaseModel):
     """What a wallet asks before signing: `amount` is the exact side (sell amount or buy amount)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    sell_token: str = Field(alias="sellToken")
-    buy_token: str = Field(alias="buyToken")
+    sell_token: str = Field(alias="sellToken", description="0x address", json_schema_extra=documented(ADDRESS))
+    buy_token: str = Field(alias="buyToken", description="0x address", json_schema_extra=documented(ADDRESS))
     kind: Literal["sell", "buy"]
-    amount: str = Field(description="decimal string, base units of the exact side")
-    slippage_bps: int = Field(default=50, alias="slippageBps", description="room for the suggested limit")
+    amount: str = Field(
+        description="decimal string (1 to 2**256-1), base units of the exact side",
+        json_schema_extra=documented(DECIMAL),
+    )
+    slippage_bps: int = Field(
+        default=50, alias="slippageBps", description="room for the suggested limit, in basis points",
+        json_schema_extra={"minimum": 0, "maximum": BPS - 1},
+    )  # fmt: skip
 
     def to_domain(self) -> QuoteRequest:
-        try:
-            sell, buy = address(self.sell_token), address(self.buy_token)
-        except DomainError as exc:
-            raise Rejected(RejectCode.MALFORMED, str(exc)) from exc
+        sell, buy = address_of(self.sell_token, "sellToken"), address_of(self.buy_token, "buyToken")
         kind = IntentKind.BUY if self.kind == "buy" else IntentKind.SELL
         return QuoteRequest(sell, buy, kind, _amount(self.amount, "amount"), self.slippage_bps)
 

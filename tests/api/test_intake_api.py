@@ -196,8 +196,16 @@ def test_a_flood_from_one_client_is_rate_limited_with_a_clear_429() -> None:
 def test_unknown_ids_and_bad_owner_addresses_are_client_errors(venue: Venue) -> None:
     missing = asyncio.run(venue.client.get("/v1/intents/0x" + "00" * 32))
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
-    bad = asyncio.run(venue.client.get("/v1/intents", params={"owner": "alice"}))
-    assert (bad.status_code, bad.json()["code"]) == (400, "malformed")
+    for owner in ("alice", ALICE.address[2:], "0X" + ALICE.address[2:]):  # the documented format is 0x + 40 hex
+        bad = asyncio.run(venue.client.get("/v1/intents", params={"owner": owner}))
+        assert (bad.status_code, bad.json()["code"]) == (400, "malformed"), owner
+
+
+def test_a_method_a_path_does_not_serve_is_a_405_naming_every_method_it_does(venue: Venue) -> None:
+    for path, allowed in (("/v1/intents", "GET, POST"), ("/v1/intents/0x" + "00" * 32, "GET")):
+        answer = asyncio.run(venue.client.request("DELETE", path))
+        assert (answer.status_code, answer.json()["code"]) == (405, "method_not_allowed")
+        assert answer.headers["allow"] == allowed
 
 
 def cancel(venue: Venue, intent_id: str, key: IntentSigner) -> httpx.Response:

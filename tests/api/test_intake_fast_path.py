@@ -1,4 +1,5 @@
-"""The lean intake path takes only bodies pydantic would read the same way, and leaves the route documented."""
+"""The lean intake path takes only bodies pydantic would read the same way, and leaves the route documented;
+the route reads bodies as the document types them (strictly: no coercion) and refuses every other."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from solver.api import fast_intake
 from solver.api.dto import IntentBody
 
-from .test_intake_api import Venue, an_intent, body_for, venue  # noqa: F401 (the fixture)
+from .test_intake_api import Venue, an_intent, body_for, stored, venue  # noqa: F401 (the fixture)
 
 
 def raw(body: Any) -> bytes:
@@ -65,9 +66,16 @@ def test_the_same_body_answers_the_same_on_either_path(venue: Venue) -> None:  #
     )  # not application/json: the route's answer (FastAPI reads no JSON from it)
     assert lean.status_code == 201 and lean.headers["content-type"] == "application/json"
     assert again.status_code == 400 and again.json()["code"] == "malformed"
-    repeat = asyncio.run(venue.client.post("/v1/intents", content=raw(body_for(an_intent(), chainId="31337")),
-                                           headers={"content-type": "application/json"}))  # fmt: skip
-    assert (repeat.status_code, repeat.content) == (200, lean.content)  # the route, coercing "31337"
+    repeat = asyncio.run(venue.client.post("/v1/intents", content=raw(body_for(an_intent())),
+                                           headers={"content-type": "application/venue+json"}))  # fmt: skip
+    assert (repeat.status_code, repeat.content) == (200, lean.content)  # the route (a +json type is JSON to it)
+
+
+@pytest.mark.parametrize(("name", "mangle"), IRREGULAR, ids=[i[0] for i in IRREGULAR])
+def test_the_route_refuses_what_the_document_does_not_type_so(venue: Venue, name: str, mangle: Any) -> None:  # noqa: F811
+    answer = venue.post(mangle(body_for(an_intent())))  # "31337" for chainId, 0 for false: never coerced
+    assert (answer.status_code, answer.json()["code"]) == (400, "malformed"), answer.text
+    assert stored(venue) == 0
 
 
 def test_the_route_stays_documented_with_its_body_schema(venue: Venue) -> None:  # noqa: F811

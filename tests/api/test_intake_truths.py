@@ -3,8 +3,9 @@ commit more than it holds or approved across its live intents, nor keep more tha
 the same intent again answers its status, and a cancelled one says so; a partly filled intent reads
 `partially_filled` with its fills, filled and remaining amounts in every read, the cancel answer included.
 
-Both paths: a canonical body takes the lean path; the same body with `chainId` as a numeric string is
-coerced by pydantic and so goes through the FastAPI route. Their answers must be byte for byte the same.
+Both paths: a canonical body sent as application/json takes the lean path; the same body sent as another
+JSON media type (application/venue+json) goes through the FastAPI route. Their answers must be byte for byte
+the same.
 """
 
 from __future__ import annotations
@@ -41,10 +42,9 @@ class Venue:
     states: FixedOwnerStates
 
     def post(self, intent: Intent, path: str = "lean", **overrides: Any) -> httpx.Response:
-        body = body_for(intent, **overrides)
-        if path == "route":
-            body["chainId"] = str(body["chainId"])  # coerced by pydantic: the lean path hands it to the route
-        return self.call("POST", "/v1/intents", content=json.dumps(body), headers={"content-type": "application/json"})
+        body = json.dumps(body_for(intent, **overrides))
+        media = "application/venue+json" if path == "route" else "application/json"  # JSON to the route only
+        return self.call("POST", "/v1/intents", content=body, headers={"content-type": media})
 
     def call(self, method: str, path: str, **kw: Any) -> httpx.Response:
         return asyncio.run(self.client.request(method, path, **kw))
