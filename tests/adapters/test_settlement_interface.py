@@ -43,7 +43,9 @@ def test_the_interface_declares_every_external_function_event_and_error_of_the_s
     assert missing == {}, f"not declared in ISettlement (or declared differently): {sorted(missing)}"
     extra = sorted(set(interface) - set(settlement))
     assert extra == [], f"declared in ISettlement but not implemented: {extra}"
-    for name in ("owner", "pendingOwner", "setSolver", "isSolver", "setInventoryAccount", "isInventoryAccount",
-                 "setAdapter", "isAdapter", "transferOwnership", "acceptOwnership", "spender", "settle",
-                 "uniswapV3SwapCallback", "invalidateNonces", "isNonceUsed", "domainSeparatorV4", "intentId"):  # fmt: skip
+    for name in (
+        "owner", "pendingOwner", "setSolver", "isSolver", "setInventoryAccount", "isInventoryAccount", "setAdapter",
+        "isAdapter", "transferOwnership", "acceptOwnership", "spender", "settle", "uniswapV3SwapCallback",
+        "invalidateNonces", "isNonceUsed", "domainSeparatorV4", "intentId",
+    ):  # fmt: skip
         assert any(s.startswith(f"function {name}(") for s in interface), name
