@@ -351,7 +351,27 @@ def render(config: Config, samples: list[RoundSample], fleet: list[dict[str, Any
         + ", ".join(f"{w} x{n}" for w, n in winners.items())
         + f"; winning score p50 ${population.percentile([s.score_usd for s in samples], 0.5):,.2f}"
     )
+    lines.append(json.dumps(summary(config, samples), separators=(",", ":")))  # one line, comparable run to run
     return "\n".join(lines)
+
+
+def summary(config: Config, samples: Sequence[RoundSample]) -> dict[str, Any]:
+    """The one-line result: per-stage and total p50/p95 in ms, rounds in time, fills and discards."""
+
+    def ms(values: Sequence[float], q: float) -> float:
+        return round(population.percentile(list(values), q) * 1e3, 1)
+
+    line: dict[str, Any] = {"rounds": len(samples), "solvers": config.solvers}
+    for name in dict.fromkeys(k for s in samples for k in s.stages):
+        values = [s.stages.get(name, 0.0) for s in samples]
+        line[f"{name}_p50_ms"], line[f"{name}_p95_ms"] = ms(values, 0.5), ms(values, 0.95)
+    totals = [s.total for s in samples]
+    line["total_p50_ms"], line["total_p95_ms"] = ms(totals, 0.5), ms(totals, 0.95)
+    line["rounds_in_time"] = sum(s.total <= config.round_interval_s for s in samples)
+    fills = [s.baseline_fills / s.orders for s in samples if s.orders]
+    line["baseline_fill_pct_p50"] = round(population.percentile(fills, 0.5) * 100, 1) if fills else 0.0
+    line["discarded"] = sum(n for s in samples for k, n in s.outcomes.items() if k.startswith("discarded"))
+    return line
 
 
 async def _bench(net: Devnet, config: Config, workdir: Path) -> str:
