@@ -14,6 +14,7 @@ import pytest
 from hypothesis import settings
 
 from solver.adapters.chain.devnet import Devnet, revert, running_devnet, snapshot
+from tests.postgres import PostgresServer, bindir, running_postgres
 from tests.redis_server import RedisServer, binary, running_redis
 
 # Property tests explore the same examples on every run: a red CI is reproducible, never a roll of dice.
@@ -49,3 +50,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "devnet" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.chain)
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may stop and start (outage tests)."""
+    executable = binary()
+    if executable is None:
+        pytest.skip("redis-server not found (Debian package redis-server)")
+    with running_redis(executable) as server:
+        yield server
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, which it may stop and start (outage tests)."""
+    binaries = bindir()
+    if binaries is None:
+        pytest.skip("PostgreSQL binaries not found")
+    with running_postgres(binaries) as server:
+        yield server

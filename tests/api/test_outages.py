@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +15,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-import pytest
 
 from solver.adapters.chain.devnet import Devnet
 from solver.adapters.chain.rpc import call
@@ -25,8 +24,8 @@ from solver.bootstrap import venue
 from solver.domain.intent import Eip712Domain, Intent
 from solver.settings import Settings
 from solver.venue_demo import body
-from tests.postgres import PostgresServer, bindir, running_postgres
-from tests.redis_server import RedisServer, binary, running_redis
+from tests.postgres import PostgresServer
+from tests.redis_server import RedisServer
 
 from .faults import Mode, RpcProxy
 from .serving import running_uvicorn
@@ -76,15 +75,6 @@ def assert_outage(response: httpx.Response, code: str) -> None:
 
 
 # ---- storage ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[PostgresServer]:
-    binaries = bindir()
-    if binaries is None:
-        pytest.skip("PostgreSQL binaries not found")
-    with running_postgres(binaries) as server:
-        yield server
 
 
 async def _database(server: PostgresServer) -> str:
@@ -167,15 +157,6 @@ def test_a_chain_node_that_refuses_hangs_or_errs_answers_503_chain_unavailable(c
 
 
 # ---- Redis --------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    executable = binary()
-    if executable is None:
-        pytest.skip("redis-server not found")
-    with running_redis(executable) as server:
-        yield server
 
 
 def test_a_stopped_redis_answers_503_state_unavailable_and_reads_go_on(

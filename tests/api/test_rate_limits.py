@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,7 +17,7 @@ from solver.api.app import create_app
 from solver.api.ratelimit import LocalLimiter, Rate
 from solver.domain.intake import IntakePolicy
 from solver.services.intake import IntakeService
-from tests.redis_server import RedisServer, binary, running_redis
+from tests.redis_server import RedisServer
 
 from .test_intake_api import DOMAIN, NOW, USDC, WETH, FixedOwnerStates, an_intent, body_for
 
@@ -101,16 +100,6 @@ def test_a_forgotten_client_is_no_better_off_than_an_idle_one() -> None:
     assert limiter.take_now("a") == 0.5  # still limited: its bucket was not pruned while refilling
     now[0] += 10
     assert [limiter.take_now("a") for _ in range(3)] == [0.0, 0.0, 1.0]
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server of this test's own, which it may stop."""
-    executable = binary()
-    if executable is None:
-        pytest.skip("redis-server not found")
-    with running_redis(executable) as server:
-        yield server
 
 
 def test_with_redis_two_api_processes_share_one_bucket_per_client_and_fail_open_when_it_is_down(
